@@ -1,0 +1,66 @@
+/*
+ * host.h -- what the reference host's subcommands share: the flags every
+ * subcommand takes, and turning them into a loaded plugin and a dialled
+ * connection, the way the Pilot daemon does.
+ */
+#ifndef PT_HOST_H
+#define PT_HOST_H
+
+#include <stdint.h>
+
+#include "flags.h"
+#include "pilot_transport_loader.h"
+
+#define PROG "pilot-transport"
+
+/* Exit codes: 0 success, 1 the operation failed, 2 bad usage. */
+enum { EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+struct host {
+    const char *cmd;           /* subcommand name, for messages */
+    /* Flags. */
+    const char *transport;
+    const char *transport_dir;
+    const char *identity_path;
+    uint64_t node_id;
+    struct flag_list opts;     /* -opt KEY=VALUE */
+    const char *url, *tls_trust, *ca_file, *proxy; /* WSS shorthands */
+    const char *bind, *peer;   /* UDP shorthands */
+    const char *log_level;
+    /* Derived by host_dial(). */
+    const pt_plugin *plugin;
+    char mode[32];             /* canonical transport mode */
+    pt_addr peer_addr;
+    int has_peer;
+};
+
+/* Append the shared flags to flags[*n] (the array has room for max). */
+void host_common_flags(struct host *h, struct flag *flags, size_t *n, size_t max);
+
+/* Parse argv for subcommand cmd with flags; prints usage on -h and errors
+ * on stderr.  Returns -1 to go on, or an exit code to return. */
+int host_parse(struct host *h, const char *cmd, const char *synopsis, const char *about,
+               const struct flag *flags, int argc, char **argv);
+
+/* Resolve -transport (or $PILOT_TRANSPORT, default udp), load the plugin,
+ * read the identity and -peer, and dial.  On failure prints one line on
+ * stderr and returns non-zero (an exit code).  *dial_ms may be NULL. */
+int host_dial(struct host *h, pt_conn **out, double *dial_ms);
+
+/* Print "pilot-transport CMD: <fmt>" on stderr. */
+void host_error(const struct host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The connection's last error, for messages after a failed call. */
+const char *host_conn_error(const struct host *h, pt_conn *c, int code, char *buf, size_t len);
+
+/* Monotonic time in nanoseconds. */
+uint64_t host_now_ns(void);
+
+/* Subcommands. */
+int cmd_keygen(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_echo(int argc, char **argv);
+int cmd_echo_bench(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
+
+#endif
