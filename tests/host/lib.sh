@@ -1,0 +1,75 @@
+# lib.sh -- shared by the shell tests: TAP output, running the reference
+# host (under $PT_RUN, e.g. valgrind, when set), and a scratch directory.
+# Sourced, not run.  make check sets PT_HOST, PILOT_TRANSPORT_DIR, ...
+
+: "${PT_HOST:?run through make check}"
+tap_n=0
+tap_failed=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pt-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# ok CONDITION-EXIT-STATUS NAME: one TAP test point.
+ok() {
+    tap_n=$((tap_n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $tap_n - $2"
+    else
+        echo "not ok $tap_n - $2"
+        tap_failed=$((tap_failed + 1))
+        if [ -n "${OUT+x}" ]; then
+            printf '#   exit %s\n' "$RC"
+            sed 's/^/#   stdout: /' "$TMP/out"
+            sed 's/^/#   stderr: /' "$TMP/err"
+        fi
+    fi
+}
+
+done_testing() {
+    echo "1..$tap_n"
+    [ "$tap_failed" -eq 0 ]
+}
+
+# host ARGS...: run the host; stdout in $OUT, stderr in $ERR, status in $RC.
+host() {
+    RC=0
+    # shellcheck disable=SC2086
+    $PT_RUN "$PT_HOST" "$@" >"$TMP/out" 2>"$TMP/err" || RC=$?
+    OUT=$(cat "$TMP/out")
+    ERR=$(cat "$TMP/err")
+}
+
+# check: the last host call exited with $1 and $2 (a grep -E pattern) is
+# found in stream $3 (out or err; default out).
+check() {
+    [ "$RC" -eq "$1" ] || return 1
+    [ -z "${2:-}" ] && return 0
+    grep -Eq -- "$2" "$TMP/${3:-out}"
+}
+
+# start_echo ARGS...: start "host echo ARGS" in the background and wait for
+# its READY line (an event, not a sleep).  Sets ECHO_PID and ECHO_ADDR;
+# the server's stdout stays readable on fd 3.
+start_echo() {
+    rm -f "$TMP/echo.fifo"
+    mkfifo "$TMP/echo.fifo"
+    # shellcheck disable=SC2086
+    $PT_RUN "$PT_HOST" echo "$@" >"$TMP/echo.fifo" 2>"$TMP/echo.err" &
+    ECHO_PID=$!
+    exec 3<"$TMP/echo.fifo"
+    ECHO_ADDR=
+    if read -r -t 30 line <&3; then
+        ECHO_ADDR=${line#READY local=}
+    fi
+    [ -n "$ECHO_ADDR" ]
+}
+
+# stop_echo: SIGTERM the echo server, wait for it; sets ECHO_RC and
+# ECHO_DONE (its final line).
+stop_echo() {
+    kill -TERM "$ECHO_PID" 2>/dev/null
+    ECHO_DONE=
+    read -r -t 30 ECHO_DONE <&3 || true
+    ECHO_RC=0
+    wait "$ECHO_PID" || ECHO_RC=$?
+    exec 3<&-
+}

@@ -1,0 +1,82 @@
+/*
+ * tap.h -- a minimal Test Anything Protocol producer for C tests.
+ *
+ *   TEST(name) { ... CHECK(cond); CHECK_EQ_INT(a, b); CHECK_STR_CONTAINS(s, sub); }
+ *   int main(void) { RUN(name); ...; return tap_done(); }
+ *
+ * Each RUN is one TAP test point, "ok" only if every CHECK inside passed.
+ * Failed checks print a diagnostic with the file, line and values.
+ */
+#ifndef PT_TAP_H
+#define PT_TAP_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int tap_n, tap_failed_points, tap_point_failed;
+
+#define TEST(name) static void test_##name(void)
+
+#define RUN(name)                                                                      \
+    do {                                                                               \
+        tap_point_failed = 0;                                                          \
+        test_##name();                                                                 \
+        ++tap_n;                                                                       \
+        if (tap_point_failed)                                                          \
+            ++tap_failed_points;                                                       \
+        printf("%s %d - %s\n", tap_point_failed ? "not ok" : "ok", tap_n, #name);     \
+        fflush(stdout);                                                                \
+    } while (0)
+
+#define SKIP(name, why)                                                                \
+    do {                                                                               \
+        printf("ok %d - %s # SKIP %s\n", ++tap_n, #name, why);                         \
+        fflush(stdout);                                                                \
+    } while (0)
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            tap_point_failed = 1;                                                      \
+            printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);         \
+        }                                                                              \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                             \
+    do {                                                                               \
+        long long tap_a_ = (long long)(a), tap_b_ = (long long)(b);                    \
+        if (tap_a_ != tap_b_) {                                                        \
+            tap_point_failed = 1;                                                      \
+            printf("# %s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a,  \
+                   #b, tap_a_, tap_b_);                                                \
+        }                                                                              \
+    } while (0)
+
+#define CHECK_STR_EQ(a, b)                                                             \
+    do {                                                                               \
+        const char *tap_a_ = (a), *tap_b_ = (b);                                       \
+        if (!tap_a_ || !tap_b_ || strcmp(tap_a_, tap_b_) != 0) {                       \
+            tap_point_failed = 1;                                                      \
+            printf("# %s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__,  \
+                   #a, #b, tap_a_ ? tap_a_ : "(null)", tap_b_ ? tap_b_ : "(null)");     \
+        }                                                                              \
+    } while (0)
+
+#define CHECK_STR_CONTAINS(s, sub)                                                     \
+    do {                                                                               \
+        const char *tap_s_ = (s), *tap_sub_ = (sub);                                   \
+        if (!tap_s_ || !strstr(tap_s_, tap_sub_)) {                                    \
+            tap_point_failed = 1;                                                      \
+            printf("# %s:%d: \"%s\" does not contain \"%s\"\n", __FILE__, __LINE__,     \
+                   tap_s_ ? tap_s_ : "(null)", tap_sub_);                              \
+        }                                                                              \
+    } while (0)
+
+static inline int tap_done(void)
+{
+    printf("1..%d\n", tap_n);
+    return tap_failed_points ? 1 : 0;
+}
+
+#endif

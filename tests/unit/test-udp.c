@@ -1,0 +1,422 @@
+/*
+ * test-udp.c -- the UDP plugin through the loader, on loopback: the
+ * transport contract of SPEC §1 (addresses, errors, close semantics, the
+ * pollable fd, statistics) as a daemon would rely on it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "pilot_transport_loader.h"
+#include "tap.h"
+
+static const pt_plugin *udp;
+static char err[PT_ERRMSG_MAX];
+
+static int dial_opts(const pt_option *opts, size_t n, pt_conn **c)
+{
+    pt_dial_params p;
+    memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
+    p.options = opts;
+    p.n_options = n;
+    err[0] = '\0';
+    return udp->dial(&p, c, err, sizeof err);
+}
+
+static pt_conn *dial_bind(const char *bind)
+{
+    pt_option o = { "bind", bind };
+    pt_conn *c = NULL;
+    int rc = dial_opts(&o, 1, &c);
+    if (rc != PT_OK)
+        printf("# dial %s: %s\n", bind, err);
+    return c;
+}
+
+static pt_addr local_of(pt_conn *c)
+{
+    pt_addr a;
+    memset(&a, 0, sizeof a);
+    udp->local_addr(c, &a);
+    return a;
+}
+
+static void done(pt_conn *c)
+{
+    if (c) {
+        udp->close(c);
+        udp->free(c);
+    }
+}
+
+TEST(binds_loopback_and_reports_the_bound_address)
+{
+    pt_conn *c = dial_bind("127.0.0.1:0");
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    pt_addr a = local_of(c);
+    CHECK_EQ_INT(a.family, PT_AF_INET);
+    CHECK(a.port != 0);
+    CHECK(a.ip[0] == 127 && a.ip[1] == 0 && a.ip[2] == 0 && a.ip[3] == 1);
+    done(c);
+}
+
+TEST(default_bind_is_any_address)
+{
+    pt_conn *c = NULL;
+    CHECK_EQ_INT(dial_opts(NULL, 0, &c), PT_OK);
+    if (!c)
+        return;
+    pt_addr a = local_of(c);
+    CHECK_EQ_INT(a.family, PT_AF_INET);
+    CHECK(a.port != 0);
+    CHECK(a.ip[0] == 0 && a.ip[3] == 0);
+    done(c);
+}
+
+TEST(round_trip_carries_bytes_and_real_source)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    unsigned char out[1200], in[PT_MAX_FRAME];
+    pt_addr src, bl = local_of(b), al = local_of(a);
+    for (size_t i = 0; i < sizeof out; i++)
+        out[i] = (unsigned char)(i * 7 + 3);
+    CHECK_EQ_INT(udp->send(a, out, sizeof out, &bl), (int)sizeof out);
+    CHECK_EQ_INT(udp->recv(b, in, sizeof in, &src, 5000), (int)sizeof out);
+    CHECK(memcmp(in, out, sizeof out) == 0);
+    CHECK_EQ_INT(src.family, PT_AF_INET);
+    CHECK_EQ_INT(src.port, al.port);
+    CHECK(memcmp(src.ip, "\x7f\0\0\x01", 4) == 0);
+    /* And back, to the address recv reported. */
+    CHECK_EQ_INT(udp->send(b, in, 10, &src), 10);
+    CHECK_EQ_INT(udp->recv(a, in, sizeof in, NULL, 5000), 10);
+    done(a);
+    done(b);
+}
+
+TEST(unknown_option_is_an_error_naming_the_key)
+{
+    pt_option o = { "url", "wss://example.invalid/" };
+    pt_conn *c = (pt_conn *)1;
+    CHECK_EQ_INT(dial_opts(&o, 1, &c), PT_EOPTION);
+    CHECK(c == NULL);
+    CHECK_STR_CONTAINS(err, "unknown option \"url\"");
+    CHECK_STR_CONTAINS(err, "known: bind");
+}
+
+TEST(option_given_twice_is_an_error)
+{
+    pt_option o[2] = { { "bind", "127.0.0.1:0" }, { "bind", "127.0.0.1:0" } };
+    pt_conn *c = NULL;
+    CHECK_EQ_INT(dial_opts(o, 2, &c), PT_EOPTION);
+    CHECK_STR_CONTAINS(err, "\"bind\" given twice");
+}
+
+TEST(bad_bind_values_are_refused)
+{
+    const char *bad[] = { "nonsense", "127.0.0.1", "127.0.0.1:70000", "127.0.0.1:-1",
+                          "::1:9000", "[::1]9000", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pt_option o = { "bind", bad[i] };
+        pt_conn *c = NULL;
+        CHECK_EQ_INT(dial_opts(&o, 1, &c), PT_EOPTION);
+        CHECK_STR_CONTAINS(err, "option \"bind\"");
+        done(c);
+    }
+}
+
+TEST(bind_to_a_used_port_fails_with_the_reason)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0");
+    char spec[64];
+    pt_addr al = local_of(a);
+    snprintf(spec, sizeof spec, "127.0.0.1:%u", (unsigned)al.port);
+    pt_option o = { "bind", spec };
+    pt_conn *c = NULL;
+    CHECK_EQ_INT(dial_opts(&o, 1, &c), PT_EIO);
+    CHECK_STR_CONTAINS(err, spec);
+    CHECK_STR_CONTAINS(err, "in use");
+    done(a);
+}
+
+TEST(dial_params_are_checked)
+{
+    pt_dial_params p;
+    pt_conn *c = NULL;
+    memset(&p, 0, sizeof p);
+    p.struct_size = 4;
+    CHECK_EQ_INT(udp->dial(&p, &c, err, sizeof err), PT_EINVAL);
+    CHECK_STR_CONTAINS(err, "too small");
+    CHECK_EQ_INT(udp->dial(NULL, &c, err, sizeof err), PT_EINVAL);
+    CHECK_EQ_INT(udp->dial(&p, NULL, err, 0), PT_EINVAL);
+}
+
+TEST(recv_times_out_and_polls)
+{
+    pt_conn *c = dial_bind("127.0.0.1:0");
+    unsigned char buf[16];
+    CHECK_EQ_INT(udp->recv(c, buf, sizeof buf, NULL, 0), PT_ETIMEDOUT);
+    CHECK_EQ_INT(udp->recv(c, buf, sizeof buf, NULL, 30), PT_ETIMEDOUT);
+    done(c);
+}
+
+TEST(datagram_larger_than_buffer_is_discarded_and_counted)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    unsigned char out[100] = { 1 }, in[10];
+    char msg[PT_ERRMSG_MAX];
+    pt_addr bl = local_of(b);
+    pt_stats s = { .struct_size = sizeof s };
+    CHECK_EQ_INT(udp->send(a, out, sizeof out, &bl), 100);
+    CHECK_EQ_INT(udp->recv(b, in, sizeof in, NULL, 5000), PT_ETOOLARGE);
+    CHECK_EQ_INT(udp->last_error(b, msg, sizeof msg), PT_ETOOLARGE);
+    CHECK_STR_CONTAINS(msg, "100-byte datagram discarded");
+    udp->stats(b, &s);
+    CHECK_EQ_INT(s.dropped_in, 1);
+    CHECK_EQ_INT(s.frames_in, 0);
+    CHECK_EQ_INT(s.last_error, PT_ETOOLARGE);
+    done(a);
+    done(b);
+}
+
+TEST(oversize_and_empty_sends_are_refused)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0");
+    static unsigned char big[PT_MAX_FRAME + 1];
+    char msg[PT_ERRMSG_MAX];
+    pt_addr al = local_of(a);
+    CHECK_EQ_INT(udp->send(a, big, sizeof big, &al), PT_ETOOLARGE);
+    CHECK_EQ_INT(udp->last_error(a, msg, sizeof msg), PT_ETOOLARGE);
+    CHECK_STR_CONTAINS(msg, "65537 bytes");
+    /* 65536 is within the ABI limit but over IPv4's UDP payload limit. */
+    CHECK_EQ_INT(udp->send(a, big, PT_MAX_FRAME, &al), PT_ETOOLARGE);
+    CHECK_EQ_INT(udp->send(a, big, 0, &al), PT_EINVAL);
+    CHECK_EQ_INT(udp->send(a, big, 10, NULL), PT_EINVAL);
+    udp->last_error(a, msg, sizeof msg);
+    CHECK_STR_CONTAINS(msg, "no destination");
+    done(a);
+}
+
+TEST(close_is_idempotent_and_final)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0");
+    unsigned char buf[16] = { 0 };
+    pt_addr al = local_of(a), after;
+    pt_stats s = { .struct_size = sizeof s };
+    CHECK_EQ_INT(udp->close(a), PT_OK);
+    CHECK_EQ_INT(udp->close(a), PT_OK);
+    CHECK_EQ_INT(udp->recv(a, buf, sizeof buf, NULL, -1), PT_ECLOSED);
+    CHECK_EQ_INT(udp->recv(a, buf, sizeof buf, NULL, 0), PT_ECLOSED);
+    CHECK_EQ_INT(udp->send(a, buf, sizeof buf, &al), PT_ECLOSED);
+    CHECK_EQ_INT(udp->local_addr(a, &after), PT_OK); /* never absent */
+    CHECK_EQ_INT(after.port, al.port);
+    udp->stats(a, &s);
+    CHECK_EQ_INT(s.state, PT_STATE_CLOSED);
+    udp->free(a);
+}
+
+struct blocked {
+    pt_conn *c;
+    pid_t tid;
+    volatile int started;
+    int rc;
+};
+
+static void *block_in_recv(void *arg)
+{
+    struct blocked *b = arg;
+    unsigned char buf[64];
+    b->tid = (pid_t)syscall(SYS_gettid);
+    __atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
+    b->rc = udp->recv(b->c, buf, sizeof buf, NULL, -1);
+    return NULL;
+}
+
+/* Wait until the thread sleeps in the kernel (state S in /proc): it is
+ * then inside recv's wait, the case close must wake. */
+static int wait_until_sleeping(pid_t tid)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    for (int i = 0; i < 1000000; i++) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return 0;
+        char *ok = fgets(line, sizeof line, f);
+        fclose(f);
+        char *p = ok ? strrchr(line, ')') : NULL;
+        if (p && p[1] == ' ' && p[2] == 'S')
+            return 1;
+        sched_yield();
+    }
+    return 0;
+}
+
+TEST(close_from_another_thread_wakes_a_blocked_recv)
+{
+    struct blocked b = { dial_bind("127.0.0.1:0"), 0, 0, 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, block_in_recv, &b);
+    while (!__atomic_load_n(&b.started, __ATOMIC_SEQ_CST))
+        sched_yield();
+    CHECK(wait_until_sleeping(b.tid));
+    CHECK_EQ_INT(udp->close(b.c), PT_OK);
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(b.rc, PT_ECLOSED);
+    udp->free(b.c);
+}
+
+TEST(poll_fd_signals_data_and_close)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b);
+    unsigned char buf[64] = "ping";
+    struct pollfd p = { udp->poll_fd(b), POLLIN, 0 };
+    CHECK(p.fd >= 0);
+    CHECK_EQ_INT(poll(&p, 1, 0), 0);
+    CHECK_EQ_INT(udp->send(a, buf, 4, &bl), 4);
+    CHECK_EQ_INT(poll(&p, 1, 5000), 1);
+    CHECK_EQ_INT(udp->recv(b, buf, sizeof buf, NULL, 0), 4);
+    CHECK_EQ_INT(poll(&p, 1, 0), 0);
+    udp->close(b);
+    CHECK_EQ_INT(poll(&p, 1, 5000), 1);
+    done(a);
+    done(b);
+}
+
+TEST(stats_count_frames_and_bytes)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b);
+    unsigned char buf[300] = { 0 };
+    pt_stats sa = { .struct_size = sizeof sa }, sb = { .struct_size = sizeof sb };
+    for (int i = 1; i <= 5; i++) {
+        CHECK_EQ_INT(udp->send(a, buf, (size_t)i * 10, &bl), i * 10);
+        CHECK_EQ_INT(udp->recv(b, buf, sizeof buf, NULL, 5000), i * 10);
+    }
+    udp->stats(a, &sa);
+    udp->stats(b, &sb);
+    CHECK_EQ_INT(sa.frames_out, 5);
+    CHECK_EQ_INT(sa.bytes_out, 150);
+    CHECK_EQ_INT(sb.frames_in, 5);
+    CHECK_EQ_INT(sb.bytes_in, 150);
+    CHECK_EQ_INT(sa.state, PT_STATE_CONNECTED);
+    CHECK_EQ_INT(sa.reconnects, 0);
+    done(a);
+    done(b);
+}
+
+TEST(stats_fill_only_what_the_caller_has_room_for)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0");
+    struct {
+        pt_stats s;
+        unsigned char guard[16];
+    } buf;
+    memset(&buf, 0xAB, sizeof buf);
+    buf.s.struct_size = (uint32_t)offsetof(pt_stats, frames_out); /* an "old" host */
+    CHECK_EQ_INT(udp->stats(a, &buf.s), PT_OK);
+    CHECK_EQ_INT(buf.s.state, PT_STATE_CONNECTED);
+    const unsigned char *after = (const unsigned char *)&buf.s + offsetof(pt_stats, frames_out);
+    CHECK(after[0] == 0xAB && buf.guard[0] == 0xAB);
+    done(a);
+}
+
+TEST(ipv6_bind_is_dual_stack)
+{
+    pt_conn *v6 = dial_bind("[::]:0");
+    if (!v6) {
+        printf("# no IPv6 on this machine: %s\n", err);
+        CHECK_STR_CONTAINS(err, "bind");
+        return;
+    }
+    pt_conn *v4 = dial_bind("127.0.0.1:0");
+    pt_addr l6 = local_of(v6), l4 = local_of(v4), src, dst;
+    unsigned char buf[16] = "dual";
+    CHECK_EQ_INT(l6.family, PT_AF_INET6);
+    /* IPv4 peer to a [::] socket: the source comes back as plain IPv4. */
+    dst = l4;
+    CHECK_EQ_INT(udp->send(v6, buf, 4, &dst), 4);
+    CHECK_EQ_INT(udp->recv(v4, buf, sizeof buf, &src, 5000), 4);
+    memset(&dst, 0, sizeof dst);
+    dst.family = PT_AF_INET;
+    dst.port = l6.port;
+    memcpy(dst.ip, "\x7f\0\0\x01", 4);
+    CHECK_EQ_INT(udp->send(v4, buf, 4, &dst), 4);
+    CHECK_EQ_INT(udp->recv(v6, buf, sizeof buf, &src, 5000), 4);
+    CHECK_EQ_INT(src.family, PT_AF_INET);
+    CHECK_EQ_INT(src.port, l4.port);
+    /* An IPv4 socket cannot reach an IPv6 address: a clear EINVAL. */
+    dst.family = PT_AF_INET6;
+    CHECK_EQ_INT(udp->send(v4, buf, 4, &dst), PT_EINVAL);
+    done(v4);
+    done(v6);
+}
+
+static int log_lines;
+static char log_last[PT_ERRMSG_MAX];
+static void logger(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    if (level <= PT_LOG_INFO) {
+        log_lines++;
+        snprintf(log_last, sizeof log_last, "%s", msg);
+    }
+}
+
+TEST(log_callback_gets_lines_at_its_level_only)
+{
+    pt_option o = { "bind", "127.0.0.1:0" };
+    pt_dial_params p;
+    pt_conn *c = NULL;
+    memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
+    p.options = &o;
+    p.n_options = 1;
+    p.log = logger;
+    p.log_level = PT_LOG_WARN;
+    CHECK_EQ_INT(udp->dial(&p, &c, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(log_lines, 0); /* "bound to" is INFO */
+    done(c);
+    p.log_level = PT_LOG_INFO;
+    CHECK_EQ_INT(udp->dial(&p, &c, err, sizeof err), PT_OK);
+    CHECK_STR_CONTAINS(log_last, "udp: bound to 127.0.0.1:");
+    done(c);
+    CHECK_STR_EQ(log_last, "udp: closed");
+}
+
+int main(void)
+{
+    char e[1024];
+    if (pt_loader_open("udp", NULL, &udp, e, sizeof e) != PT_OK) {
+        printf("Bail out! %s\n", e);
+        return 1;
+    }
+    RUN(binds_loopback_and_reports_the_bound_address);
+    RUN(default_bind_is_any_address);
+    RUN(round_trip_carries_bytes_and_real_source);
+    RUN(unknown_option_is_an_error_naming_the_key);
+    RUN(option_given_twice_is_an_error);
+    RUN(bad_bind_values_are_refused);
+    RUN(bind_to_a_used_port_fails_with_the_reason);
+    RUN(dial_params_are_checked);
+    RUN(recv_times_out_and_polls);
+    RUN(datagram_larger_than_buffer_is_discarded_and_counted);
+    RUN(oversize_and_empty_sends_are_refused);
+    RUN(close_is_idempotent_and_final);
+    RUN(close_from_another_thread_wakes_a_blocked_recv);
+    RUN(poll_fd_signals_data_and_close);
+    RUN(stats_count_frames_and_bytes);
+    RUN(stats_fill_only_what_the_caller_has_room_for);
+    RUN(ipv6_bind_is_dual_stack);
+    RUN(log_callback_gets_lines_at_its_level_only);
+    return tap_done();
+}

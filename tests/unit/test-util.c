@@ -1,0 +1,138 @@
+/* test-util.c -- number, duration, boolean, address and option parsing. */
+#include "config.h"
+
+#include "addr.h"
+#include "options.h"
+#include "tap.h"
+#include "util.h"
+
+TEST(integers_parse_strictly)
+{
+    uint64_t v = 7;
+    CHECK_EQ_INT(ptu_parse_u64("0", 10, &v), 0);
+    CHECK_EQ_INT(v, 0);
+    CHECK_EQ_INT(ptu_parse_u64("4294967295", UINT32_MAX, &v), 0);
+    CHECK_EQ_INT(v, 4294967295LL);
+    CHECK_EQ_INT(ptu_parse_u64("4294967296", UINT32_MAX, &v), -1);
+    CHECK_EQ_INT(ptu_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+    CHECK_EQ_INT(ptu_parse_u64("18446744073709551616", UINT64_MAX, &v), -1);
+    const char *bad[] = { "", "-1", "+1", " 1", "1 ", "1x", "0x10", "1.0" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ_INT(ptu_parse_u64(bad[i], UINT64_MAX, &v), -1);
+    CHECK_EQ_INT(ptu_parse_u64(NULL, 1, &v), -1);
+    /* A single digit above max must not slip through. */
+    CHECK_EQ_INT(ptu_parse_u64("7", 5, &v), -1);
+    CHECK_EQ_INT(ptu_parse_u64("5", 5, &v), 0);
+}
+
+TEST(durations_parse_like_go)
+{
+    uint64_t ms = 0;
+    struct { const char *s; uint64_t ms; } ok[] = {
+        { "0", 0 }, { "250ms", 250 }, { "20s", 20000 }, { "1m", 60000 }, { "1h", 3600000 },
+        { "1.5s", 1500 }, { "1m30s", 90000 }, { "0.5ms", 0 }, { "2h45m", 9900000 },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        CHECK_EQ_INT(ptu_parse_duration_ms(ok[i].s, UINT64_MAX / 1000, &ms), 0);
+        CHECK_EQ_INT(ms, ok[i].ms);
+    }
+    const char *bad[] = { "", "10", "s", "ms", "-1s", "1x", "1 s", "1.s.", ".s", "1sm", "5d" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ_INT(ptu_parse_duration_ms(bad[i], UINT64_MAX / 1000, &ms), -1);
+    CHECK_EQ_INT(ptu_parse_duration_ms("61s", 60000, &ms), -1);
+    CHECK_EQ_INT(ptu_parse_duration_ms("60s", 60000, &ms), 0);
+    CHECK_EQ_INT(ptu_parse_duration_ms("99999999999999999999h", UINT64_MAX / 1000, &ms), -1);
+}
+
+TEST(booleans_parse)
+{
+    int b = -1;
+    CHECK_EQ_INT(ptu_parse_bool("TRUE", &b), 0);
+    CHECK_EQ_INT(b, 1);
+    CHECK_EQ_INT(ptu_parse_bool("off", &b), 0);
+    CHECK_EQ_INT(b, 0);
+    CHECK_EQ_INT(ptu_parse_bool("maybe", &b), -1);
+    CHECK_EQ_INT(ptu_parse_bool("", &b), -1);
+}
+
+TEST(addresses_parse_in_every_form)
+{
+    pt_addr a;
+    char e[256], f[PT_ERRMSG_MAX];
+    CHECK_EQ_INT(ptu_addr_parse("127.0.0.1:9000", 0, &a, e, sizeof e), PT_OK);
+    CHECK_STR_EQ(ptu_addr_format(&a, f, sizeof f), "127.0.0.1:9000");
+    CHECK_EQ_INT(ptu_addr_parse("[::1]:1", 0, &a, e, sizeof e), PT_OK);
+    CHECK_STR_EQ(ptu_addr_format(&a, f, sizeof f), "[::1]:1");
+    CHECK_EQ_INT(ptu_addr_parse(":53", 1, &a, e, sizeof e), PT_OK);
+    CHECK_STR_EQ(ptu_addr_format(&a, f, sizeof f), "0.0.0.0:53");
+    CHECK_EQ_INT(ptu_addr_parse(":53", 0, &a, e, sizeof e), PT_EINVAL);
+    CHECK_STR_CONTAINS(e, "missing host");
+    CHECK_EQ_INT(ptu_addr_parse("localhost:7", 0, &a, e, sizeof e), PT_OK);
+    CHECK_EQ_INT(a.port, 7);
+    CHECK_EQ_INT(ptu_addr_parse("no-such-host.invalid:7", 0, &a, e, sizeof e), PT_EINVAL);
+    CHECK_STR_CONTAINS(e, "cannot resolve");
+    CHECK_EQ_INT(ptu_addr_parse("1.2.3.4:65536", 0, &a, e, sizeof e), PT_EINVAL);
+    CHECK_STR_CONTAINS(e, "port must be 0..65535");
+    CHECK_EQ_INT(ptu_addr_parse("fe80::1:5", 0, &a, e, sizeof e), PT_EINVAL);
+    CHECK_STR_CONTAINS(e, "brackets");
+}
+
+TEST(sockaddr_conversion_maps_ipv4_into_ipv6)
+{
+    pt_addr a, back;
+    struct sockaddr_storage ss;
+    char e[256];
+    ptu_addr_parse("10.1.2.3:99", 0, &a, e, sizeof e);
+    CHECK(ptu_addr_to_sockaddr(&a, AF_INET, &ss) > 0);
+    CHECK(ptu_addr_to_sockaddr(&a, AF_INET6, &ss) > 0);
+    CHECK_EQ_INT(ptu_addr_from_sockaddr((struct sockaddr *)&ss, &back), PT_OK);
+    CHECK_EQ_INT(back.family, PT_AF_INET);
+    CHECK(memcmp(back.ip, a.ip, 4) == 0 && back.port == 99);
+    ptu_addr_parse("[2001:db8::1]:5", 0, &a, e, sizeof e);
+    CHECK_EQ_INT(ptu_addr_to_sockaddr(&a, AF_INET, &ss), 0);
+}
+
+static const pt_option_doc docs[] = {
+    { "alpha", "X", "a-default", "first" },
+    { "beta", "Y", NULL, "second" },
+    { NULL, NULL, NULL, NULL },
+};
+
+TEST(options_are_checked_against_their_docs)
+{
+    char e[256];
+    pt_option ok[] = { { "alpha", "1" }, { "beta", "2" } };
+    CHECK_EQ_INT(ptu_options_check("t", ok, 2, docs, e, sizeof e), PT_OK);
+    CHECK_STR_EQ(ptu_option_get(ok, 2, docs, "beta"), "2");
+    CHECK_STR_EQ(ptu_option_get(NULL, 0, docs, "alpha"), "a-default");
+    CHECK(ptu_option_get(NULL, 0, docs, "beta") == NULL);
+    pt_option unknown[] = { { "gamma", "1" } };
+    CHECK_EQ_INT(ptu_options_check("t", unknown, 1, docs, e, sizeof e), PT_EOPTION);
+    CHECK_STR_EQ(e, "t: unknown option \"gamma\" (known: alpha, beta)");
+    pt_option twice[] = { { "beta", "1" }, { "beta", "2" } };
+    CHECK_EQ_INT(ptu_options_check("t", twice, 2, docs, e, sizeof e), PT_EOPTION);
+    CHECK_STR_CONTAINS(e, "given twice");
+    pt_option nullval[] = { { "alpha", NULL } };
+    CHECK_EQ_INT(ptu_options_check("t", nullval, 1, docs, e, sizeof e), PT_EOPTION);
+    CHECK_EQ_INT(ptu_options_check("t", NULL, 1, docs, e, sizeof e), PT_EINVAL);
+}
+
+TEST(error_buffers_may_be_absent)
+{
+    char small[8];
+    CHECK_EQ_INT(ptu_err(NULL, 0, PT_EIO, "x %d", 1), PT_EIO);
+    CHECK_EQ_INT(ptu_err(small, sizeof small, PT_EINVAL, "%s", "truncated message"), PT_EINVAL);
+    CHECK_STR_EQ(small, "truncat");
+}
+
+int main(void)
+{
+    RUN(integers_parse_strictly);
+    RUN(durations_parse_like_go);
+    RUN(booleans_parse);
+    RUN(addresses_parse_in_every_form);
+    RUN(sockaddr_conversion_maps_ipv4_into_ipv6);
+    RUN(options_are_checked_against_their_docs);
+    RUN(error_buffers_may_be_absent);
+    return tap_done();
+}
