@@ -8,7 +8,7 @@ AC_DEFUN([PT_CHECK_LIBCURL_WSS], [
   m4_define([pt_curl_fix], [On Debian 12 (bookworm) the archive's libcurl 7.88 has no WebSocket support.
 Enable bookworm-backports and install libcurl4-gnutls-dev from it:
     sudo scripts/install-deps
-or by hand: add "deb <your Debian mirror> bookworm-backports main" to
+or by hand: add the line 'deb MIRROR bookworm-backports main' (MIRROR: your Debian mirror) to
 /etc/apt/sources.list.d/, then
     apt-get update && apt-get install -t bookworm-backports libcurl4-gnutls-dev
 Elsewhere: build libcurl >= 8.14.1 with --with-gnutls (WebSockets are on by
