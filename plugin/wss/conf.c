@@ -1,0 +1,472 @@
+/* conf.c -- the WSS plugin's options: validation, defaults, redaction. */
+#include "config.h"
+
+#include "conf.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <nettle/base64.h>
+
+#include "options.h"
+#include "util.h"
+
+#define URL_EXAMPLE "wss://beacon.example/v1/compat"
+#define DURATION_EXAMPLE "(e.g. 250ms, 20s, 1m)"
+#define RECV_BUFFER_MAX 65536
+
+const pt_option_doc wss_config_options[] = {
+    { "url", "wss://HOST[:PORT][/PATH]", NULL,
+      "the beacon, required; e.g. wss://beacon.pilotprotocol.network/v1/compat. HOST is a "
+      "name, an IPv4 address or [IPv6]; no user:password@, no #fragment. ws:// only with "
+      "allow-plaintext=true" },
+    { "tls-trust", "pinned|system", "pinned",
+      "roots the beacon's certificate must chain to: pinned = the roots built into the plugin "
+      "(ISRG Root X1/X2), system = the operating system's store. The host name is always "
+      "verified" },
+    { "ca-file", "PATH", NULL,
+      "PEM file of CA certificates that replaces the pinned roots (private beacons, tests); "
+      "refused together with tls-trust=system" },
+    { "pin-sha256", "BASE64", NULL,
+      "additionally require the beacon's public key to match: base64 (44 characters) of the "
+      "SHA-256 of its SubjectPublicKeyInfo; curl's sha256//BASE64 form is accepted" },
+    { "proxy", "auto|off|http://[USER:PASSWORD@]HOST[:PORT]", "auto",
+      "HTTP CONNECT proxy: auto = HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment, "
+      "off = always connect directly. https:// proxies are not supported" },
+    { "dial-timeout", "DURATION", "20s",
+      "bound on the whole dial: DNS, TCP, proxy, TLS, upgrade and auth (1ms..10m)" },
+    { "idle-ping", "DURATION", "30s", "interval between keep-alive pings (100ms..1h)" },
+    { "pong-timeout", "DURATION", "10s",
+      "a ping unanswered this long means a half-open connection: reconnect (1ms..10m)" },
+    { "recv-buffer", "FRAMES", "256", "inbound frames queued for recv (1..65536)" },
+    { "allow-plaintext", "BOOL", "false", "permit ws:// URLs: unencrypted, for tests only" },
+    { NULL, NULL, NULL, NULL },
+};
+
+/* ---- Quoting and redaction --------------------------------------------- */
+
+static int is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+char *wss_config_redact_url(const char *url, char *out, size_t cap)
+{
+    const char *user = url, *sep, *at, *colon = NULL;
+
+    if (!out || cap == 0)
+        return out;
+    if (!url)
+        url = user = "";
+    /* A scheme is a letter then letters, digits, '+', '-', '.'; anything
+     * else before "://" means there is no scheme and the user part starts
+     * at the beginning. */
+    sep = strstr(url, "://");
+    if (sep && sep > url && is_alpha(url[0])) {
+        const char *c = url;
+        while (c < sep && (is_alpha(*c) || is_digit(*c) || *c == '+' || *c == '-' || *c == '.'))
+            c++;
+        if (c == sep)
+            user = sep + 3;
+    }
+    at = strrchr(user, '@');
+    if (at)
+        colon = memchr(user, ':', (size_t)(at - user));
+    if (!colon)
+        snprintf(out, cap, "%s", url);
+    else
+        snprintf(out, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
+    return out;
+}
+
+/* A value as it may appear in a message: redacted, control characters as
+ * '?', cut to WSS_CONFIG_QUOTE_MAX characters then "...". */
+typedef struct quoted {
+    char s[WSS_CONFIG_QUOTE_MAX + 4];
+} quoted;
+
+static const char *quote(const char *v, quoted *q)
+{
+    char tmp[WSS_CONFIG_QUOTE_MAX + 8];
+    size_t len;
+
+    wss_config_redact_url(v, tmp, sizeof tmp);
+    len = strlen(tmp);
+    if (len > WSS_CONFIG_QUOTE_MAX) {
+        memcpy(tmp + WSS_CONFIG_QUOTE_MAX, "...", 4);
+        len = WSS_CONFIG_QUOTE_MAX + 3;
+    }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)tmp[i] < 0x20 || (unsigned char)tmp[i] >= 0x7f)
+            tmp[i] = '?';
+    memcpy(q->s, tmp, len + 1);
+    return q->s;
+}
+
+/* ---- URLs -------------------------------------------------------------- */
+
+static int has_space_or_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* Parse "HOST[:PORT]" or "[IPv6][:PORT]", the len bytes at a, into host
+ * (without brackets; room for WSS_CONFIG_HOST_MAX + 1 bytes) and port (0
+ * when absent).  Returns NULL, or why it is refused; the reason never
+ * quotes the input. */
+static const char *parse_hostport(const char *a, size_t len, char *host, uint16_t *port)
+{
+    const char *h = a, *colon = NULL;
+    size_t hlen;
+    int dotted = 1;
+
+    *port = 0;
+    if (len > 0 && a[0] == '[') {
+        const char *rb = memchr(a, ']', len);
+        char buf[INET6_ADDRSTRLEN];
+        struct in6_addr a6;
+        if (!rb)
+            return "missing ']' after the IPv6 address";
+        h = a + 1;
+        hlen = (size_t)(rb - h);
+        if (hlen == 0)
+            return "empty host";
+        if (hlen >= sizeof buf)
+            return "invalid IPv6 address";
+        memcpy(buf, h, hlen);
+        buf[hlen] = '\0';
+        if (inet_pton(AF_INET6, buf, &a6) != 1)
+            return "invalid IPv6 address";
+        if (rb + 1 < a + len) {
+            if (rb[1] != ':')
+                return "unexpected characters after ']'";
+            colon = rb + 1;
+        }
+    } else {
+        colon = memchr(a, ':', len);
+        hlen = colon ? (size_t)(colon - a) : len;
+        if (colon && memchr(colon + 1, ':', (size_t)(a + len - colon - 1)))
+            return "an IPv6 address must be in brackets, e.g. [::1]:8443";
+        if (hlen == 0)
+            return "empty host";
+        if (hlen > WSS_CONFIG_HOST_MAX)
+            return "host name longer than 253 characters";
+        for (size_t i = 0; i < hlen; i++) {
+            char c = a[i];
+            if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '.' && c != '_')
+                return "invalid character in host name";
+            if (!is_digit(c) && c != '.')
+                dotted = 0;
+        }
+        if (dotted) {
+            char buf[WSS_CONFIG_HOST_MAX + 1];
+            struct in_addr a4;
+            memcpy(buf, a, hlen);
+            buf[hlen] = '\0';
+            if (inet_pton(AF_INET, buf, &a4) != 1)
+                return "invalid IPv4 address";
+        }
+    }
+    if (colon) {
+        size_t plen = (size_t)(a + len - colon - 1);
+        char buf[8];
+        uint64_t v;
+        if (plen == 0 || plen >= sizeof buf)
+            return "port must be a number from 1 to 65535";
+        memcpy(buf, colon + 1, plen);
+        buf[plen] = '\0';
+        if (ptu_parse_u64(buf, 65535, &v) != 0 || v == 0)
+            return "port must be a number from 1 to 65535";
+        *port = (uint16_t)v;
+    }
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    return NULL;
+}
+
+static int parse_url(const char *v, int allow_plaintext, wss_config *out, char *err,
+                     size_t errlen)
+{
+    const char *sep, *auth, *end;
+    const char *why;
+    quoted q;
+    int tls;
+
+    if (!v || !*v)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"url\" is required (e.g. " URL_EXAMPLE ")");
+    if (strlen(v) > WSS_CONFIG_URL_MAX)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"url\": longer than %d characters", WSS_CONFIG_URL_MAX);
+    if (has_space_or_control(v))
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"url\": contains a space or control character (got \"%s\")",
+                       quote(v, &q));
+    sep = strstr(v, "://");
+    if (!sep)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"url\": expected wss://HOST[:PORT]/PATH (got \"%s\")",
+                       quote(v, &q));
+    if (sep - v == 3 && strncasecmp(v, "wss", 3) == 0)
+        tls = 1;
+    else if (sep - v == 2 && strncasecmp(v, "ws", 2) == 0)
+        tls = 0;
+    else
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"url\": unsupported scheme; use wss:// (got \"%s\")",
+                       quote(v, &q));
+    if (strchr(v, '#'))
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"url\": a #fragment is not allowed (got \"%s\")",
+                       quote(v, &q));
+    if (!tls && !allow_plaintext)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"url\": ws:// is plaintext; use wss://, or set "
+                       "allow-plaintext=true for tests");
+    auth = sep + 3;
+    end = auth + strcspn(auth, "/?");
+    if (memchr(auth, '@', (size_t)(end - auth)))
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"url\": a user name or password in the URL is not "
+                       "supported (got \"%s\")",
+                       quote(v, &q));
+    why = parse_hostport(auth, (size_t)(end - auth), out->host, &out->port);
+    if (why)
+        return ptu_err(err, errlen, PT_EOPTION, "wss: option \"url\": %s (got \"%s\")", why,
+                       quote(v, &q));
+    if (out->port == 0)
+        out->port = tls ? 443 : 80;
+    out->tls = tls;
+    memcpy(out->url, v, strlen(v) + 1);
+    return PT_OK;
+}
+
+static int parse_proxy(const char *v, wss_config *out, char *err, size_t errlen)
+{
+    const char *auth, *end, *at, *why;
+    char host[WSS_CONFIG_HOST_MAX + 1];
+    uint16_t port;
+    quoted q;
+
+    if (strcasecmp(v, "auto") == 0) {
+        out->proxy_mode = WSS_PROXY_AUTO;
+        return PT_OK;
+    }
+    if (strcasecmp(v, "off") == 0) {
+        out->proxy_mode = WSS_PROXY_OFF;
+        return PT_OK;
+    }
+    if (strlen(v) > WSS_CONFIG_URL_MAX)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"proxy\": longer than %d characters", WSS_CONFIG_URL_MAX);
+    if (has_space_or_control(v))
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"proxy\": contains a space or control character (got "
+                       "\"%s\")",
+                       quote(v, &q));
+    if (strncasecmp(v, "https://", 8) == 0)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"proxy\": https:// proxies are not supported; use an "
+                       "http:// proxy (got \"%s\")",
+                       quote(v, &q));
+    if (strncasecmp(v, "http://", 7) != 0)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"proxy\": expected auto, off or "
+                       "http://[USER:PASSWORD@]HOST[:PORT] (got \"%s\")",
+                       quote(v, &q));
+    auth = v + 7;
+    end = auth + strcspn(auth, "/?#");
+    if (*end && strcmp(end, "/") != 0)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"proxy\": a proxy URL has no path, query or fragment "
+                       "(got \"%s\")",
+                       quote(v, &q));
+    /* The host starts after the last '@' of the authority: an unescaped
+     * '@' may be part of the password. */
+    at = auth;
+    for (const char *c = auth; c < end; c++)
+        if (*c == '@')
+            at = c + 1;
+    why = parse_hostport(at, (size_t)(end - at), host, &port);
+    if (why)
+        return ptu_err(err, errlen, PT_EOPTION, "wss: option \"proxy\": %s (got \"%s\")", why,
+                       quote(v, &q));
+    out->proxy_mode = WSS_PROXY_URL;
+    memcpy(out->proxy_url, v, strlen(v) + 1);
+    return PT_OK;
+}
+
+/* ---- Other values ------------------------------------------------------ */
+
+static int parse_pin(const char *v, uint8_t pin[32], char *err, size_t errlen)
+{
+    struct base64_decode_ctx ctx;
+    uint8_t buf[BASE64_DECODE_LENGTH(44)];
+    char again[BASE64_ENCODE_RAW_LENGTH(32)];
+    size_t len, got = 0;
+    quoted q;
+
+    if (strncmp(v, "sha256//", 8) == 0)
+        v += 8;
+    len = strlen(v);
+    if (len != 44)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"pin-sha256\": expected base64 of a 32-byte SHA-256, 44 "
+                       "characters, optionally after sha256// (got %zu characters)",
+                       len);
+    /* Decode, then encode again: only the one canonical spelling of the
+     * 32 bytes (standard alphabet, '=' padding, no spaces) round-trips. */
+    base64_decode_init(&ctx);
+    if (!base64_decode_update(&ctx, &got, buf, len, v) || !base64_decode_final(&ctx) ||
+        got != 32)
+        goto bad;
+    base64_encode_raw(again, 32, buf);
+    if (memcmp(again, v, sizeof again) != 0)
+        goto bad;
+    memcpy(pin, buf, 32);
+    return PT_OK;
+bad:
+    return ptu_err(err, errlen, PT_EOPTION,
+                   "wss: option \"pin-sha256\": not the standard base64 of 32 bytes (got "
+                   "\"%s\")",
+                   quote(v, &q));
+}
+
+static int parse_duration(const pt_option *opts, size_t n, const char *key, uint64_t min_ms,
+                          uint64_t max_ms, const char *range, uint64_t *out, char *err,
+                          size_t errlen)
+{
+    const char *v = ptu_option_get(opts, n, wss_config_options, key);
+    uint64_t ms;
+    quoted q;
+
+    if (ptu_parse_duration_ms(v, UINT64_MAX, &ms) != 0)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"%s\": invalid duration \"%s\" " DURATION_EXAMPLE, key,
+                       quote(v, &q));
+    if (ms < min_ms || ms > max_ms)
+        return ptu_err(err, errlen, PT_EOPTION, "wss: option \"%s\": \"%s\" is out of range (%s)",
+                       key, quote(v, &q), range);
+    *out = ms;
+    return PT_OK;
+}
+
+/* ---- Entry point ------------------------------------------------------- */
+
+int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err,
+                     size_t errlen)
+{
+    const char *v;
+    quoted q;
+    uint64_t u;
+    int rc;
+
+    if (!out)
+        return ptu_err(err, errlen, PT_EINVAL, "wss: no config to fill");
+    memset(out, 0, sizeof *out);
+    rc = ptu_options_check("wss", opts, n, wss_config_options, err, errlen);
+    if (rc != PT_OK)
+        goto fail;
+
+#define GET(key) ptu_option_get(opts, n, wss_config_options, (key))
+    v = GET("allow-plaintext");
+    if (ptu_parse_bool(v, &out->allow_plaintext) != 0) {
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"allow-plaintext\": expected true or false (got \"%s\")",
+                     quote(v, &q));
+        goto fail;
+    }
+
+    rc = parse_url(GET("url"), out->allow_plaintext, out, err, errlen);
+    if (rc != PT_OK)
+        goto fail;
+
+    v = GET("tls-trust");
+    if (strcasecmp(v, "pinned") == 0) {
+        out->trust = WSS_TRUST_PINNED;
+    } else if (strcasecmp(v, "system") == 0) {
+        out->trust = WSS_TRUST_SYSTEM;
+    } else {
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"tls-trust\": expected pinned or system (got \"%s\")",
+                     quote(v, &q));
+        goto fail;
+    }
+
+    v = GET("ca-file");
+    if (v) {
+        if (!*v) {
+            rc = ptu_err(err, errlen, PT_EOPTION, "wss: option \"ca-file\": empty path");
+            goto fail;
+        }
+        if (strlen(v) > WSS_CONFIG_PATH_MAX) {
+            rc = ptu_err(err, errlen, PT_EOPTION,
+                         "wss: option \"ca-file\": path longer than %d characters",
+                         WSS_CONFIG_PATH_MAX);
+            goto fail;
+        }
+        if (out->trust == WSS_TRUST_SYSTEM) {
+            rc = ptu_err(err, errlen, PT_EOPTION,
+                         "wss: option \"ca-file\": replaces the trusted roots, so it cannot be "
+                         "combined with tls-trust=system; drop one of them");
+            goto fail;
+        }
+        memcpy(out->ca_file, v, strlen(v) + 1);
+    }
+
+    v = GET("pin-sha256");
+    if (v) {
+        rc = parse_pin(v, out->pin_sha256, err, errlen);
+        if (rc != PT_OK)
+            goto fail;
+        out->has_pin = 1;
+    }
+
+    rc = parse_proxy(GET("proxy"), out, err, errlen);
+    if (rc != PT_OK)
+        goto fail;
+
+    rc = parse_duration(opts, n, "dial-timeout", 1, 10 * 60000, "1ms..10m", &out->dial_timeout_ms,
+                        err, errlen);
+    if (rc != PT_OK)
+        goto fail;
+    rc = parse_duration(opts, n, "idle-ping", 100, 3600000, "100ms..1h", &out->idle_ping_ms, err,
+                        errlen);
+    if (rc != PT_OK)
+        goto fail;
+    rc = parse_duration(opts, n, "pong-timeout", 1, 10 * 60000, "1ms..10m",
+                        &out->pong_timeout_ms, err, errlen);
+    if (rc != PT_OK)
+        goto fail;
+
+    v = GET("recv-buffer");
+    if (ptu_parse_u64(v, UINT64_MAX, &u) != 0) {
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"recv-buffer\": invalid number of frames \"%s\" (1..%d)",
+                     quote(v, &q), RECV_BUFFER_MAX);
+        goto fail;
+    }
+    if (u < 1 || u > RECV_BUFFER_MAX) {
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"recv-buffer\": \"%s\" is out of range (1..%d)", quote(v, &q),
+                     RECV_BUFFER_MAX);
+        goto fail;
+    }
+    out->recv_buffer = (uint32_t)u;
+#undef GET
+    return PT_OK;
+
+fail:
+    ptu_wipe(out, sizeof *out); /* proxy_url may hold a password */
+    return rc;
+}
