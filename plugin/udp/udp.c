@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "counters.h"
 #include "diag.h"
 #include "options.h"
 #include "pilot_transport.h"
@@ -37,7 +38,7 @@ struct pt_conn {
     int epoll_fd;  /* {fd, wake_fd}: recv waits here; also poll_fd() */
     atomic_int closed;
     pt_addr local;
-    atomic_uint_fast64_t frames_out, bytes_out, frames_in, bytes_in, dropped_in;
+    ptu_counters n;
     ptu_diag diag;
 };
 
@@ -173,8 +174,7 @@ static int udp_send(pt_conn *c, const void *buf, size_t len, const pt_addr *dst)
         ssize_t n = sendto(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
                            (struct sockaddr *)&ss, sl);
         if (n >= 0) {
-            atomic_fetch_add_explicit(&c->frames_out, 1, memory_order_relaxed);
-            atomic_fetch_add_explicit(&c->bytes_out, (uint64_t)n, memory_order_relaxed);
+            ptu_counters_out(&c->n, (size_t)n);
             return (int)n;
         }
         if (errno == EINTR)
@@ -217,15 +217,14 @@ static int udp_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
                              &sl);
         if (n >= 0) {
             if ((size_t)n > cap) {
-                atomic_fetch_add_explicit(&c->dropped_in, 1, memory_order_relaxed);
+                ptu_counters_bump(&c->n.dropped_in);
                 return ptu_diag_fail(&c->diag, PT_ETOOLARGE,
                                      "udp recv: %zd-byte datagram discarded: buffer holds %zu",
                                      n, cap);
             }
             if (src)
                 ptu_addr_from_sockaddr((struct sockaddr *)&ss, src);
-            atomic_fetch_add_explicit(&c->frames_in, 1, memory_order_relaxed);
-            atomic_fetch_add_explicit(&c->bytes_in, (uint64_t)n, memory_order_relaxed);
+            ptu_counters_in(&c->n, (size_t)n);
             return (int)n;
         }
         if (errno == EINTR)
@@ -279,22 +278,10 @@ static int udp_poll_fd(pt_conn *c)
 
 static int udp_stats(pt_conn *c, pt_stats *out)
 {
-    pt_stats s;
-    if (!c || !out || out->struct_size < sizeof(uint32_t))
+    if (!c)
         return PT_EINVAL;
-    memset(&s, 0, sizeof s);
-    s.state = atomic_load(&c->closed) ? PT_STATE_CLOSED : PT_STATE_CONNECTED;
-    s.frames_out = atomic_load_explicit(&c->frames_out, memory_order_relaxed);
-    s.bytes_out = atomic_load_explicit(&c->bytes_out, memory_order_relaxed);
-    s.frames_in = atomic_load_explicit(&c->frames_in, memory_order_relaxed);
-    s.bytes_in = atomic_load_explicit(&c->bytes_in, memory_order_relaxed);
-    s.dropped_in = atomic_load_explicit(&c->dropped_in, memory_order_relaxed);
-    s.last_error = ptu_diag_code(&c->diag);
-    /* Copy only what the caller's struct has room for. */
-    size_t n = out->struct_size < sizeof s ? out->struct_size : sizeof s;
-    s.struct_size = (uint32_t)n;
-    memcpy(out, &s, n);
-    return PT_OK;
+    return ptu_counters_report(&c->n, atomic_load(&c->closed) ? PT_STATE_CLOSED : PT_STATE_CONNECTED,
+                               ptu_diag_code(&c->diag), out);
 }
 
 static int udp_last_error(pt_conn *c, char *buf, size_t len)

@@ -10,11 +10,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pilot_transport_loader.h"
 #include "tap.h"
+#include "thread_wait.h"
 
 static const pt_plugin *udp;
 static char err[PT_ERRMSG_MAX];
@@ -234,30 +234,10 @@ static void *block_in_recv(void *arg)
 {
     struct blocked *b = arg;
     unsigned char buf[64];
-    b->tid = (pid_t)syscall(SYS_gettid);
+    b->tid = thread_wait_tid();
     __atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
     b->rc = udp->recv(b->c, buf, sizeof buf, NULL, -1);
     return NULL;
-}
-
-/* Wait until the thread sleeps in the kernel (state S in /proc): it is
- * then inside recv's wait, the case close must wake. */
-static int wait_until_sleeping(pid_t tid)
-{
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-    for (int i = 0; i < 1000000; i++) {
-        FILE *f = fopen(path, "r");
-        if (!f)
-            return 0;
-        char *ok = fgets(line, sizeof line, f);
-        fclose(f);
-        char *p = ok ? strrchr(line, ')') : NULL;
-        if (p && p[1] == ' ' && p[2] == 'S')
-            return 1;
-        sched_yield();
-    }
-    return 0;
 }
 
 TEST(close_from_another_thread_wakes_a_blocked_recv)
@@ -267,7 +247,7 @@ TEST(close_from_another_thread_wakes_a_blocked_recv)
     pthread_create(&t, NULL, block_in_recv, &b);
     while (!__atomic_load_n(&b.started, __ATOMIC_SEQ_CST))
         sched_yield();
-    CHECK(wait_until_sleeping(b.tid));
+    CHECK(thread_wait_sleeping(b.tid));
     CHECK_EQ_INT(udp->close(b.c), PT_OK);
     pthread_join(t, NULL);
     CHECK_EQ_INT(b.rc, PT_ECLOSED);
