@@ -1,0 +1,278 @@
+/*
+ * beacon.c -- pilot-beacon-dev: a WebSocket (wss://) beacon for the WSS
+ * plugin's tests and demos (SPEC 3).  This file: the command line, the
+ * signals, the STATS line.  The server itself is in server.c.
+ *
+ * stdout carries exactly one line, "READY port=N", once the server listens.
+ * stderr carries the log and "STATS key=value ..." lines (on SIGUSR1 and at
+ * exit).  Exit status: 0 after SIGTERM/SIGINT, 1 if the server cannot
+ * start, 2 for a usage error.
+ */
+#include "config.h"
+
+#include "beacon.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char usage_text[] =
+    "usage: pilot-beacon-dev [--flag=value ...]\n"
+    "  --listen=HOST:PORT        address to listen on (127.0.0.1:0; port 0 picks one)\n"
+    "  --cert=FILE --key=FILE    server certificate chain and key (PEM)\n"
+    "  --plaintext               plain ws:// instead (no --cert/--key)\n"
+    "  --registry=FILE           lines \"NODE_ID BASE64_PUBKEY\"; '#' comments\n"
+    "  --mode=echo|sink          echo binary messages back (default) or count them\n"
+    "  --legacy-auth             challenge without ts\n"
+    "  --subprotocol=NAME        subprotocol the beacon selects (pilot.v1)\n"
+    "  --auth-timeout=SECONDS    time allowed for auth (10)\n"
+    "  --idle-timeout=SECONDS    drop peers silent this long (90)\n"
+    "  --max-peers=N             refuse upgrades with 503 beyond N peers (0: no cap)\n"
+    "  --verbose                 libwebsockets' own log too\n"
+    "faults, for the client's tests:\n"
+    "  --reject-auth             close every reply with 1008 \"auth failed\"\n"
+    "  --challenge=KIND          binary|malformed|wrong-type|empty-nonce\n"
+    "  --no-auth-ok              verify the reply but never answer it\n"
+    "  --drop-after=N            drop the connection (no close frame) after the\n"
+    "                            N-th binary message on it has been handled\n"
+    "  --refuse=K                answer the next K upgrades with HTTP 503\n"
+    "  --no-pong                 after auth_ok, stop reading from the peer (its\n"
+    "                            pings go unanswered: a half-open connection)\n"
+    "  --oversize                after auth_ok, send one 70000-byte binary message\n"
+    "  --text-after-auth         after auth_ok, send the text {\"type\":\"future\"}\n"
+    "  --fragment                echo each message as 3 frames (first + 2 continuations)\n"
+    "  --ping-after-auth         after auth_ok, send one ping\n";
+
+volatile sig_atomic_t bc_stop_requested;
+volatile sig_atomic_t bc_stats_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    bc_stop_requested = 1;
+    bc_server_wake();
+}
+
+static void on_stats(int sig)
+{
+    (void)sig;
+    bc_stats_requested = 1;
+    bc_server_wake();
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop; /* no SA_RESTART: poll() returns EINTR */
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    sa.sa_handler = on_stats;
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        return -1;
+    /* A peer that vanishes mid-write must not kill the beacon (OpenSSL
+     * writes to the socket without MSG_NOSIGNAL). */
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
+}
+
+void bc_stats_print(const bc_stats *st)
+{
+    fprintf(stderr,
+            "STATS upgrades=%" PRIu64 " auth_ok=%" PRIu64 " auth_fail=%" PRIu64
+            " frames_in=%" PRIu64 " frames_out=%" PRIu64 " bytes_in=%" PRIu64
+            " bytes_out=%" PRIu64 " drops=%" PRIu64 " refused=%" PRIu64 "\n",
+            st->upgrades, st->auth_ok, st->auth_fail, st->frames_in, st->frames_out,
+            st->bytes_in, st->bytes_out, st->drops, st->refused);
+    fflush(stderr);
+}
+
+/* HOST:PORT, HOST an IPv4 address or name of at most 63 characters. */
+static int parse_listen(const char *v, bc_opts *o)
+{
+    const char *colon = strrchr(v, ':');
+    uint64_t port;
+    size_t hlen;
+
+    if (!colon)
+        return -1;
+    hlen = (size_t)(colon - v);
+    if (hlen == 0 || hlen >= sizeof o->listen_host)
+        return -1;
+    if (ptu_parse_u64(colon + 1, 65535, &port) != 0)
+        return -1;
+    memcpy(o->listen_host, v, hlen);
+    o->listen_host[hlen] = '\0';
+    o->port = (int)port;
+    return 0;
+}
+
+static int parse_uint(const char *v, uint64_t max, unsigned *out)
+{
+    uint64_t n;
+    if (ptu_parse_u64(v, max, &n) != 0)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
+/* One argument; returns 0, or -1 after printing why. */
+static int parse_arg(const char *arg, bc_opts *o)
+{
+    static const struct { const char *name; size_t off; } flags[] = {
+        { "plaintext", offsetof(bc_opts, plaintext) },
+        { "legacy-auth", offsetof(bc_opts, legacy_auth) },
+        { "verbose", offsetof(bc_opts, verbose) },
+        { "reject-auth", offsetof(bc_opts, reject_auth) },
+        { "no-auth-ok", offsetof(bc_opts, no_auth_ok) },
+        { "no-pong", offsetof(bc_opts, no_pong) },
+        { "oversize", offsetof(bc_opts, oversize) },
+        { "text-after-auth", offsetof(bc_opts, text_after_auth) },
+        { "fragment", offsetof(bc_opts, fragment) },
+        { "ping-after-auth", offsetof(bc_opts, ping_after_auth) },
+    };
+    static const char *const kinds[] = { "good", "binary", "malformed", "wrong-type",
+                                         "empty-nonce" };
+    const char *orig = arg, *eq, *v;
+    char name[32];
+    size_t nlen;
+    int bad = 0;
+
+    if (strncmp(arg, "--", 2) != 0)
+        goto unknown;
+    arg += 2;
+    eq = strchr(arg, '=');
+    nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (nlen >= sizeof name)
+        goto unknown;
+    memcpy(name, arg, nlen);
+    name[nlen] = '\0';
+    v = eq ? eq + 1 : NULL;
+
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        if (strcmp(name, flags[i].name) == 0) {
+            if (v) {
+                fprintf(stderr, "pilot-beacon-dev: --%s takes no value\n", name);
+                return -1;
+            }
+            *(int *)(void *)((char *)o + flags[i].off) = 1;
+            return 0;
+        }
+    }
+    if (!v)
+        goto unknown_or_novalue;
+    if (strcmp(name, "listen") == 0)
+        bad = parse_listen(v, o);
+    else if (strcmp(name, "cert") == 0)
+        o->cert = v;
+    else if (strcmp(name, "key") == 0)
+        o->key = v;
+    else if (strcmp(name, "registry") == 0)
+        o->registry = v;
+    else if (strcmp(name, "mode") == 0) {
+        if (strcmp(v, "echo") == 0)
+            o->mode = BC_MODE_ECHO;
+        else if (strcmp(v, "sink") == 0)
+            o->mode = BC_MODE_SINK;
+        else
+            bad = 1;
+    } else if (strcmp(name, "subprotocol") == 0) {
+        o->subprotocol = v;
+        bad = !*v || strlen(v) > 63 || strpbrk(v, " \t,;") != NULL;
+    } else if (strcmp(name, "auth-timeout") == 0)
+        bad = parse_uint(v, 86400, &o->auth_timeout) != 0 || o->auth_timeout == 0;
+    else if (strcmp(name, "idle-timeout") == 0)
+        bad = parse_uint(v, 86400, &o->idle_timeout) != 0 || o->idle_timeout == 0;
+    else if (strcmp(name, "max-peers") == 0)
+        bad = parse_uint(v, 1000000, &o->max_peers);
+    else if (strcmp(name, "challenge") == 0) {
+        bad = 1;
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+            if (strcmp(v, kinds[i]) == 0) {
+                o->challenge = (int)i;
+                bad = 0;
+            }
+    } else if (strcmp(name, "drop-after") == 0)
+        bad = ptu_parse_u64(v, UINT64_MAX, &o->drop_after) != 0 || o->drop_after == 0;
+    else if (strcmp(name, "refuse") == 0)
+        bad = ptu_parse_u64(v, UINT64_MAX, &o->refuse);
+    else
+        goto unknown;
+    if (bad) {
+        fprintf(stderr, "pilot-beacon-dev: invalid value for --%s: \"%s\"\n", name, v);
+        return -1;
+    }
+    return 0;
+
+unknown_or_novalue:
+    {
+        static const char *const valued[] = { "listen", "cert", "key", "registry", "mode",
+                                              "subprotocol", "auth-timeout", "idle-timeout",
+                                              "max-peers", "challenge", "drop-after",
+                                              "refuse" };
+        for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
+            if (strcmp(name, valued[i]) == 0) {
+                fprintf(stderr, "pilot-beacon-dev: --%s needs a value (--%s=...)\n", name,
+                        name);
+                return -1;
+            }
+    }
+unknown:
+    fprintf(stderr, "pilot-beacon-dev: unknown argument \"%s\"\n", orig);
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    bc_opts o;
+    bc_registry reg;
+    bc_stats st;
+    char err[512];
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    memset(&reg, 0, sizeof reg);
+    memset(&st, 0, sizeof st);
+    strcpy(o.listen_host, "127.0.0.1");
+    o.mode = BC_MODE_ECHO;
+    o.subprotocol = BC_SUBPROTOCOL;
+    o.auth_timeout = 10;
+    o.idle_timeout = 90;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (parse_arg(argv[i], &o) != 0) {
+            fputs("pilot-beacon-dev: --help lists the options\n", stderr);
+            return 2;
+        }
+    }
+    if (!o.plaintext && (!o.cert || !o.key)) {
+        fprintf(stderr, "pilot-beacon-dev: --cert and --key are required (or --plaintext)\n");
+        return 2;
+    }
+    if (o.plaintext && (o.cert || o.key)) {
+        fprintf(stderr, "pilot-beacon-dev: --plaintext takes no --cert/--key\n");
+        return 2;
+    }
+    if (o.registry && bc_registry_load(&reg, o.registry, err, sizeof err) != 0) {
+        fprintf(stderr, "pilot-beacon-dev: %s\n", err);
+        return 1;
+    }
+    if (install_signals() != 0) {
+        perror("pilot-beacon-dev: sigaction");
+        bc_registry_free(&reg);
+        return 1;
+    }
+    rc = bc_server_run(&o, &reg, &st);
+    bc_stats_print(&st);
+    bc_registry_free(&reg);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,152 @@
+/*
+ * beacon.h -- pilot-beacon-dev, the development beacon the WSS tests run
+ * against (SPEC 3).  Shared by its files; not part of the project's
+ * libraries.  Prefix: bc_.
+ *
+ *   beacon.c    main: options, signals, STATS line
+ *   registry.c  the node id -> Ed25519 public key file
+ *   auth.c      the challenge and the check of the auth_reply
+ *   server.c    libwebsockets: HTTP (/health), upgrade policy, peers
+ *
+ * Everything runs on one thread (the libwebsockets service loop); the only
+ * other context is the signal handler, which touches sig_atomic_t flags and
+ * calls bc_server_wake().
+ */
+#ifndef PT_BEACON_H
+#define PT_BEACON_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest data message either way (SPEC 2.6). */
+#define BC_MAX_FRAME 65536
+
+/* The subprotocol clients must offer (SPEC 2.4). */
+#define BC_SUBPROTOCOL "pilot.v1"
+
+/* The only path upgrades are accepted on. */
+#define BC_WS_PATH "/v1/compat"
+
+enum bc_mode { BC_MODE_ECHO, BC_MODE_SINK };
+
+/* --challenge=...: what the beacon sends instead of a good challenge. */
+enum bc_challenge_kind {
+    BC_CH_GOOD,        /* the real thing */
+    BC_CH_BINARY,      /* a correct challenge, but in a binary frame */
+    BC_CH_MALFORMED,   /* text that is not JSON */
+    BC_CH_WRONG_TYPE,  /* "type":"auth_hello" */
+    BC_CH_EMPTY_NONCE  /* "nonce":"" */
+};
+
+/* The command line, parsed (beacon.c). */
+typedef struct bc_opts {
+    char listen_host[64];
+    int port;                 /* 0: the kernel picks */
+    const char *cert, *key;   /* PEM files; NULL with plaintext */
+    int plaintext;
+    const char *registry;     /* NULL: no node is known */
+    int mode;                 /* enum bc_mode */
+    int legacy_auth;          /* challenge without ts */
+    const char *subprotocol;  /* what the beacon selects */
+    unsigned auth_timeout;    /* seconds */
+    unsigned idle_timeout;    /* seconds */
+    unsigned max_peers;       /* 0: no cap */
+    int verbose;
+    /* Faults for the client's tests. */
+    int reject_auth;
+    int challenge;            /* enum bc_challenge_kind */
+    int no_auth_ok;
+    uint64_t drop_after;      /* 0: never */
+    uint64_t refuse;          /* upgrades still to answer with 503 */
+    int no_pong;
+    int oversize;
+    int text_after_auth;
+    int fragment;
+    int ping_after_auth;
+} bc_opts;
+
+/* The counters printed as the STATS line. */
+typedef struct bc_stats {
+    uint64_t upgrades;   /* WebSocket upgrades accepted (101 sent) */
+    uint64_t auth_ok;    /* replies verified */
+    uint64_t auth_fail;  /* connections closed 1008 "auth failed" */
+    uint64_t frames_in;  /* binary messages received after auth */
+    uint64_t frames_out; /* binary messages sent (echoes, --oversize) */
+    uint64_t bytes_in;   /* their payload bytes */
+    uint64_t bytes_out;
+    uint64_t drops;      /* peers dropped by the beacon: too large, auth or
+                          * idle timeout, --drop-after */
+    uint64_t refused;    /* upgrades refused with an HTTP status */
+} bc_stats;
+
+/* ---- registry.c ---------------------------------------------------------- */
+
+typedef struct bc_reg_entry {
+    uint32_t node_id;
+    uint8_t key[32];
+} bc_reg_entry;
+
+typedef struct bc_registry {
+    bc_reg_entry *e;
+    size_t n, cap;
+} bc_registry;
+
+/* Load path: lines "NODE_ID BASE64_PUBKEY" (standard base64 of 32 bytes),
+ * blank lines and lines starting with '#' ignored.  Node id 0 and a node id
+ * listed twice are errors.  Returns 0, or -1 with a message naming the file
+ * and line in err.  reg must be zeroed or freed before. */
+int bc_registry_load(bc_registry *reg, const char *path, char *err, size_t errlen);
+
+/* The key on record for node_id, or NULL. */
+const uint8_t *bc_registry_find(const bc_registry *reg, uint32_t node_id);
+
+void bc_registry_free(bc_registry *reg);
+
+/* ---- auth.c -------------------------------------------------------------- */
+
+#define BC_NONCE_HEX 64
+
+typedef struct bc_challenge {
+    char nonce[BC_NONCE_HEX + 1];
+    int has_ts;
+    uint64_t ts;
+} bc_challenge;
+
+/* A fresh challenge: 32 random bytes as lowercase hex, ts = now unless
+ * legacy.  Returns 0, or -1 when there is no randomness. */
+int bc_auth_new_challenge(bc_challenge *ch, int legacy);
+
+/* The text of the challenge message of the given kind (enum
+ * bc_challenge_kind; BC_CH_BINARY writes the good text, the caller sends it
+ * as binary) into buf, NUL-terminated.  Returns its length, or -1 if cap is
+ * too small. */
+int bc_auth_challenge_text(const bc_challenge *ch, int kind, char *buf, size_t cap);
+
+/* Check an auth_reply (len bytes, not NUL-terminated) to challenge ch: JSON
+ * object, "type":"auth_reply", "node_id" an integer 1..2^32-1 on record in
+ * reg, "sig" the standard base64 of a 64-byte Ed25519 signature by that
+ * node's registered key over "compat_auth:<id>:<ts>:<nonce>" (without
+ * "<ts>:" when !ch->has_ts).  "public_key" is not used.  Returns 0 and sets
+ * *node_id, or -1 with the reason in why. */
+int bc_auth_check_reply(const bc_registry *reg, const bc_challenge *ch, const char *msg,
+                        size_t len, uint32_t *node_id, char *why, size_t whylen);
+
+/* ---- server.c ------------------------------------------------------------ */
+
+/* Set by the signal handlers (beacon.c), read by the service loop. */
+extern volatile sig_atomic_t bc_stop_requested;
+extern volatile sig_atomic_t bc_stats_requested;
+
+/* Run the beacon until bc_stop_requested: create the server, print
+ * "READY port=N" on stdout, serve.  Returns 0 after a clean shutdown, -1
+ * if the server could not start (message on stderr). */
+int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st);
+
+/* Wake the service loop; async-signal-safe. */
+void bc_server_wake(void);
+
+/* Print the STATS line on stderr. */
+void bc_stats_print(const bc_stats *st);
+
+#endif

@@ -1,0 +1,753 @@
+/*
+ * server.c -- the beacon's libwebsockets server (SPEC 3): GET /health, the
+ * upgrade policy (path, subprotocol, peer cap), and per-peer behaviour:
+ * challenge, auth, echo or sink, timeouts, one connection per node id, and
+ * the fault flags the client's tests ask for.
+ *
+ * One thread: every callback runs from lws_service() in bc_server_run().
+ * Each WebSocket connection has a bc_peer (libwebsockets' per-session
+ * data); outgoing messages wait in its queue and leave one per WRITEABLE
+ * callback, as libwebsockets requires.  Closing another connection than
+ * the one whose callback is running (a replaced node, a timer) goes through
+ * its queue too: close_later() marks it and asks for WRITEABLE.
+ */
+#include "config.h"
+
+#include "beacon.h"
+
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+
+#include "util.h"
+
+/* Receive flow control: stop reading from a peer whose queue holds this
+ * many messages, resume below the low mark. */
+#define TXQ_HIGH 256
+#define TXQ_LOW 64
+
+/* --oversize sends this many bytes. */
+#define OVERSIZE_LEN 70000
+
+/* A peer asked to close that never becomes writeable is cut after this. */
+#define CLOSE_GRACE_S 5
+
+enum peer_state {
+    PS_AUTH,   /* challenge sent, waiting for the reply */
+    PS_HELD,   /* --no-auth-ok: reply verified, never answered */
+    PS_AUTHED, /* auth_ok sent (or queued): data flows */
+    PS_DONE    /* closing: everything from the peer is ignored */
+};
+
+enum msg_kind { MSG_TEXT, MSG_BINARY, MSG_PING };
+
+typedef struct bc_msg {
+    struct bc_msg *next;
+    int kind;          /* enum msg_kind */
+    int data;          /* a data message: counted, --fragment applies */
+    int drop_after;    /* --drop-after: drop the connection once it is out */
+    int is_auth_ok;    /* --no-pong: stop reading once it is out */
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes for libwebsockets, then len */
+} bc_msg;
+
+typedef struct bc_peer {
+    struct lws *wsi;
+    struct bc_peer *prev, *next; /* the live peers */
+    unsigned serial;             /* for the log */
+    int state;                   /* enum peer_state */
+    uint32_t node_id;
+    bc_challenge ch;
+    unsigned char *rx;           /* the message being received */
+    size_t rx_len;
+    int rx_active, rx_binary;
+    uint64_t rx_last_ms;         /* monotonic time of the last message */
+    uint64_t data_in;            /* binary messages received after auth */
+    bc_msg *txq, *txq_tail;
+    size_t txq_n;
+    int frag_part;               /* --fragment: next part of txq (0..2) */
+    int rx_paused;               /* flow control for a full queue */
+    int rx_stopped;              /* --no-pong: never reading again */
+    int drop_pending;            /* --drop-after: the N-th message came */
+    int drop_ready;              /* --drop-after: its echo is written */
+    int close_code;              /* close_later(): code and reason */
+    char close_reason[48];
+} bc_peer;
+
+/* Per-connection data of the plain HTTP protocol. */
+typedef struct http_pss {
+    unsigned status;
+    const char *body;
+} http_pss;
+
+static struct {
+    const bc_opts *o;
+    const bc_registry *reg;
+    bc_stats *st;
+    bc_peer *peers;
+    unsigned n_peers;
+    unsigned serial;
+    uint64_t refuse_left;
+} S;
+
+/* Written by bc_server_run, read by the signal handler. */
+static struct lws_context *volatile g_ctx;
+
+/*
+ * The WebSocket protocol's name is what libwebsockets matches against the
+ * client's offer and what it writes back in Sec-WebSocket-Protocol.  To
+ * select another name than the one offered (--subprotocol, for the client's
+ * "server chose the wrong subprotocol" test) the name is swapped between the
+ * match (FILTER_PROTOCOL_CONNECTION) and the 101 response, and put back at
+ * ESTABLISHED and before every upgrade.  This relies on libwebsockets using
+ * our name pointer rather than a copy, which 4.1 does; beacon-smoke.sh
+ * checks the header.
+ */
+static char ws_name[64] = BC_SUBPROTOCOL;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void logf_peer(const bc_peer *p, const char *fmt, ...) PTU_PRINTF(2, 3);
+
+static void logf_peer(const bc_peer *p, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "beacon: conn %u", p->serial);
+    if (p->node_id)
+        fprintf(stderr, " (node %" PRIu32 ")", p->node_id);
+    fputs(": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- the outgoing queue ------------------------------------------------ */
+
+static bc_msg *enqueue(bc_peer *p, int kind, const void *data, size_t len, int is_data)
+{
+    bc_msg *m = malloc(sizeof *m + LWS_PRE + len);
+    if (!m)
+        return NULL;
+    memset(m, 0, sizeof *m);
+    m->kind = kind;
+    m->data = is_data;
+    m->len = len;
+    if (data && len)
+        memcpy(m->buf + LWS_PRE, data, len);
+    if (p->txq_tail)
+        p->txq_tail->next = m;
+    else
+        p->txq = m;
+    p->txq_tail = m;
+    p->txq_n++;
+    if (p->txq_n >= TXQ_HIGH && !p->rx_paused) {
+        p->rx_paused = 1;
+        lws_rx_flow_control(p->wsi, 0);
+    }
+    lws_callback_on_writable(p->wsi);
+    return m;
+}
+
+static void dequeue(bc_peer *p)
+{
+    bc_msg *m = p->txq;
+    p->txq = m->next;
+    if (!p->txq)
+        p->txq_tail = NULL;
+    p->txq_n--;
+    p->frag_part = 0;
+    free(m);
+    if (p->rx_paused && p->txq_n <= TXQ_LOW) {
+        p->rx_paused = 0;
+        if (!p->rx_stopped)
+            lws_rx_flow_control(p->wsi, 1);
+    }
+}
+
+/* ---- closing ----------------------------------------------------------- */
+
+/* From this peer's own callback: close with code and reason now. */
+static int close_now(bc_peer *p, int code, const char *reason)
+{
+    lws_close_reason(p->wsi, (enum lws_close_status)code, (unsigned char *)(uintptr_t)reason,
+                     strlen(reason));
+    p->state = PS_DONE;
+    return -1;
+}
+
+/* From anywhere: close at the peer's next WRITEABLE, or cut it after
+ * CLOSE_GRACE_S if it never gets there (a peer that does not read). */
+static void close_later(bc_peer *p, int code, const char *reason)
+{
+    p->state = PS_DONE;
+    p->close_code = code;
+    snprintf(p->close_reason, sizeof p->close_reason, "%s", reason);
+    lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, CLOSE_GRACE_S);
+    lws_callback_on_writable(p->wsi);
+}
+
+/* --drop-after: shut the TCP connection down under libwebsockets' feet: no
+ * close frame, no TLS close_notify; the close frame libwebsockets then tries
+ * to send fails on the dead socket. */
+static int drop_abruptly(bc_peer *p)
+{
+    int fd = lws_get_socket_fd(p->wsi);
+    S.st->drops++;
+    logf_peer(p, "dropping the connection after %" PRIu64 " messages (--drop-after)",
+              p->data_in);
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    p->state = PS_DONE;
+    return -1;
+}
+
+static int auth_fail(bc_peer *p, const char *why)
+{
+    S.st->auth_fail++;
+    logf_peer(p, "auth failed: %s", why);
+    return close_now(p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "auth failed");
+}
+
+/* ---- auth and data ----------------------------------------------------- */
+
+static int peer_open(bc_peer *p, struct lws *wsi)
+{
+    char text[256], addr[64] = "?";
+    int n;
+
+    memset(p, 0, sizeof *p);
+    p->wsi = wsi;
+    p->serial = ++S.serial;
+    p->next = S.peers;
+    if (S.peers)
+        S.peers->prev = p;
+    S.peers = p;
+    S.n_peers++;
+    S.st->upgrades++;
+    p->rx_last_ms = now_ms();
+    lws_get_peer_simple(wsi, addr, sizeof addr);
+
+    if (bc_auth_new_challenge(&p->ch, S.o->legacy_auth) != 0) {
+        logf_peer(p, "no randomness for the challenge");
+        return -1;
+    }
+    n = bc_auth_challenge_text(&p->ch, S.o->challenge, text, sizeof text);
+    if (n < 0 ||
+        !enqueue(p, S.o->challenge == BC_CH_BINARY ? MSG_BINARY : MSG_TEXT, text, (size_t)n, 0))
+        return -1;
+    lws_set_timer_usecs(wsi, (lws_usec_t)S.o->auth_timeout * LWS_US_PER_SEC);
+    logf_peer(p, "upgraded from %s, challenge sent%s", addr,
+              S.o->challenge != BC_CH_GOOD ? " (a bad one, --challenge)" : "");
+    return 0;
+}
+
+/* The node authenticated on p replaces any older connection of the same
+ * node (SPEC 3). */
+static void replace_older(bc_peer *p)
+{
+    for (bc_peer *q = S.peers; q; q = q->next) {
+        if (q == p || q->node_id != p->node_id || q->state == PS_DONE)
+            continue;
+        logf_peer(q, "replaced by conn %u", p->serial);
+        close_later(q, LWS_CLOSE_STATUS_NORMAL, "replaced");
+    }
+}
+
+static int on_auth_reply(bc_peer *p, const char *msg, size_t len)
+{
+    static const char future[] = "{\"type\":\"future\"}";
+    static const char auth_ok[] = "{\"type\":\"auth_ok\"}";
+    char why[192];
+    uint32_t id;
+    bc_msg *m;
+
+    if (S.o->reject_auth)
+        return auth_fail(p, "--reject-auth");
+    if (bc_auth_check_reply(S.reg, &p->ch, msg, len, &id, why, sizeof why) != 0)
+        return auth_fail(p, why);
+    S.st->auth_ok++;
+    p->node_id = id;
+    replace_older(p);
+    if (S.o->no_auth_ok) {
+        p->state = PS_HELD;
+        logf_peer(p, "authenticated; not answering (--no-auth-ok)");
+        return 0;
+    }
+    p->state = PS_AUTHED;
+    logf_peer(p, "authenticated");
+    m = enqueue(p, MSG_TEXT, auth_ok, sizeof auth_ok - 1, 0);
+    if (!m)
+        return -1;
+    m->is_auth_ok = 1;
+    if (S.o->text_after_auth && !enqueue(p, MSG_TEXT, future, sizeof future - 1, 0))
+        return -1;
+    if (S.o->ping_after_auth && !enqueue(p, MSG_PING, "beacon", 6, 0))
+        return -1;
+    if (S.o->oversize) {
+        m = enqueue(p, MSG_BINARY, NULL, OVERSIZE_LEN, 1);
+        if (!m)
+            return -1;
+        for (size_t i = 0; i < OVERSIZE_LEN; i++)
+            m->buf[LWS_PRE + i] = (unsigned char)i;
+    }
+    lws_set_timer_usecs(p->wsi, (lws_usec_t)S.o->idle_timeout * LWS_US_PER_SEC);
+    return 0;
+}
+
+/* One whole message from the peer. */
+static int on_message(bc_peer *p, int binary, const unsigned char *buf, size_t len)
+{
+    bc_msg *m;
+    int last;
+
+    switch (p->state) {
+    case PS_AUTH:
+        if (binary)
+            return auth_fail(p, "binary message before auth");
+        return on_auth_reply(p, (const char *)buf, len);
+    case PS_AUTHED:
+        break;
+    default:
+        return 0;
+    }
+    if (!binary) {
+        logf_peer(p, "text message of %zu bytes ignored", len);
+        return 0;
+    }
+    if (p->drop_pending)
+        return 0; /* --drop-after: past the N-th message, about to drop */
+    S.st->frames_in++;
+    S.st->bytes_in += len;
+    p->data_in++;
+    last = S.o->drop_after && p->data_in == S.o->drop_after;
+    if (last && S.o->mode == BC_MODE_SINK)
+        return drop_abruptly(p);
+    if (S.o->mode == BC_MODE_SINK)
+        return 0;
+    m = enqueue(p, MSG_BINARY, buf, len, 1);
+    if (!m)
+        return -1;
+    if (last) {
+        /* Drop once its echo is out; read nothing more meanwhile. */
+        m->drop_after = 1;
+        p->drop_pending = 1;
+        p->rx_stopped = 1;
+        lws_rx_flow_control(p->wsi, 0);
+    }
+    return 0;
+}
+
+/* A piece of a message (libwebsockets hands over frames in pieces). */
+static int peer_receive(bc_peer *p, const void *in, size_t len)
+{
+    size_t remaining = lws_remaining_packet_payload(p->wsi);
+
+    if (p->state == PS_DONE)
+        return 0;
+    p->rx_last_ms = now_ms();
+    if (!p->rx_active) {
+        p->rx_active = 1;
+        p->rx_binary = lws_frame_is_binary(p->wsi);
+        p->rx_len = 0;
+        if (p->rx_binary && p->state == PS_AUTH)
+            return auth_fail(p, "binary message before auth");
+    }
+    if (p->rx_len + len + remaining > BC_MAX_FRAME) {
+        S.st->drops++;
+        logf_peer(p, "message over %d bytes: dropping the peer", BC_MAX_FRAME);
+        return close_now(p, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
+    }
+    if (!p->rx) {
+        p->rx = malloc(BC_MAX_FRAME);
+        if (!p->rx)
+            return -1;
+    }
+    if (len)
+        memcpy(p->rx + p->rx_len, in, len);
+    p->rx_len += len;
+    if (!lws_is_final_fragment(p->wsi))
+        return 0;
+    p->rx_active = 0;
+    return on_message(p, p->rx_binary, p->rx, p->rx_len);
+}
+
+/* Write the head of the queue (or its next --fragment part). */
+static int write_head(bc_peer *p)
+{
+    bc_msg *m = p->txq;
+    size_t off = 0, len = m->len;
+    int flags, last_part = 1;
+
+    switch (m->kind) {
+    case MSG_TEXT:
+        flags = LWS_WRITE_TEXT;
+        break;
+    case MSG_PING:
+        flags = LWS_WRITE_PING;
+        break;
+    default:
+        flags = LWS_WRITE_BINARY;
+        if (m->data && S.o->fragment) {
+            size_t b[4] = { 0, m->len / 3, 2 * m->len / 3, m->len };
+            off = b[p->frag_part];
+            len = b[p->frag_part + 1] - off;
+            flags = p->frag_part == 0 ? LWS_WRITE_BINARY : LWS_WRITE_CONTINUATION;
+            last_part = p->frag_part == 2;
+            if (!last_part)
+                flags |= LWS_WRITE_NO_FIN;
+        }
+        break;
+    }
+    /* Parts after the first overwrite the LWS_PRE bytes before them, which
+     * belong to parts already written (libwebsockets copies what it could
+     * not send at once). */
+    if (lws_write(p->wsi, m->buf + LWS_PRE + off, len, (enum lws_write_protocol)flags) < 0)
+        return -1;
+    if (!last_part) {
+        p->frag_part++;
+        return 0;
+    }
+    if (m->data) {
+        S.st->frames_out++;
+        S.st->bytes_out += m->len;
+    }
+    if (m->drop_after)
+        p->drop_ready = 1;
+    if (m->is_auth_ok && S.o->no_pong) {
+        p->rx_stopped = 1;
+        lws_rx_flow_control(p->wsi, 0);
+        logf_peer(p, "not reading any more: pings go unanswered (--no-pong)");
+    }
+    dequeue(p);
+    return 0;
+}
+
+static int peer_writeable(bc_peer *p)
+{
+    if (p->close_code) {
+        int code = p->close_code;
+        p->close_code = 0;
+        return close_now(p, code, p->close_reason);
+    }
+    if (p->drop_ready) {
+        if (lws_partial_buffered(p->wsi)) {
+            lws_callback_on_writable(p->wsi);
+            return 0;
+        }
+        return drop_abruptly(p);
+    }
+    if (!p->txq || p->state == PS_DONE)
+        return 0;
+    if (write_head(p) != 0)
+        return -1;
+    if (p->txq || p->drop_ready)
+        lws_callback_on_writable(p->wsi);
+    return 0;
+}
+
+/* How long the peer has sent nothing, in ms.  The kernel knows about every
+ * byte (pings included, which libwebsockets answers without telling us);
+ * without it, the time since the last message. */
+static uint64_t idle_ms(const bc_peer *p)
+{
+    struct tcp_info ti;
+    socklen_t sl = sizeof ti;
+    uint64_t since_msg = now_ms() - p->rx_last_ms;
+    int fd = lws_get_socket_fd(p->wsi);
+
+    if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
+        ti.tcpi_last_data_recv < since_msg)
+        return ti.tcpi_last_data_recv;
+    return since_msg;
+}
+
+static int peer_timer(bc_peer *p)
+{
+    uint64_t idle, limit = (uint64_t)S.o->idle_timeout * 1000;
+
+    switch (p->state) {
+    case PS_AUTH:
+    case PS_HELD:
+        S.st->drops++;
+        logf_peer(p, "auth not finished within %u s", S.o->auth_timeout);
+        close_later(p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "auth timeout");
+        return 0;
+    case PS_AUTHED:
+        idle = idle_ms(p);
+        if (idle >= limit) {
+            S.st->drops++;
+            logf_peer(p, "idle for %u s: dropping the peer", S.o->idle_timeout);
+            close_later(p, LWS_CLOSE_STATUS_GOINGAWAY, "idle timeout");
+            return 0;
+        }
+        lws_set_timer_usecs(p->wsi, (lws_usec_t)(limit - idle + 10) * 1000);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void peer_close(bc_peer *p)
+{
+    if (!p->wsi)
+        return;
+    logf_peer(p, "closed");
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        S.peers = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    S.n_peers--;
+    while (p->txq)
+        dequeue(p);
+    free(p->rx);
+    p->rx = NULL;
+    p->wsi = NULL;
+}
+
+static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    bc_peer *p = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* Matched on BC_SUBPROTOCOL; answer with --subprotocol. */
+        snprintf(ws_name, sizeof ws_name, "%s", S.o->subprotocol);
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        snprintf(ws_name, sizeof ws_name, "%s", BC_SUBPROTOCOL);
+        return peer_open(p, wsi);
+    case LWS_CALLBACK_RECEIVE:
+        return p->wsi ? peer_receive(p, in, len) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return p->wsi ? peer_writeable(p) : -1;
+    case LWS_CALLBACK_TIMER:
+        return p->wsi ? peer_timer(p) : 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (p->wsi) {
+            unsigned code = len >= 2 ? (unsigned)((const unsigned char *)in)[0] << 8 |
+                                           ((const unsigned char *)in)[1]
+                                     : 1005;
+            logf_peer(p, "peer sent close %u", code);
+        }
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        if (p)
+            peer_close(p);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ---- plain HTTP: /health and the upgrade policy ------------------------ */
+
+/* Does the comma-separated list offer name? */
+static int offers(const char *list, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *s = list;
+
+    while (*s) {
+        const char *e;
+        while (*s == ' ' || *s == '\t' || *s == ',')
+            s++;
+        e = s;
+        while (*e && *e != ',' && *e != ' ' && *e != '\t')
+            e++;
+        if ((size_t)(e - s) == nlen && strncmp(s, name, nlen) == 0)
+            return 1;
+        s = e;
+    }
+    return 0;
+}
+
+static int refuse(struct lws *wsi, unsigned status, const char *why)
+{
+    S.st->refused++;
+    fprintf(stderr, "beacon: upgrade refused with %u: %s\n", status, why);
+    if (lws_return_http_status(wsi, status, why))
+        return -1;
+    return 1; /* we answered; libwebsockets completes the transaction */
+}
+
+static int confirm_upgrade(struct lws *wsi, const char *upgrade)
+{
+    char uri[256], prot[256];
+
+    snprintf(ws_name, sizeof ws_name, "%s", BC_SUBPROTOCOL);
+    if (!upgrade || strcasecmp(upgrade, "websocket") != 0)
+        return refuse(wsi, HTTP_STATUS_BAD_REQUEST, "only websocket upgrades");
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, BC_WS_PATH) != 0)
+        return refuse(wsi, HTTP_STATUS_NOT_FOUND, "upgrades only on " BC_WS_PATH);
+    if (lws_hdr_copy(wsi, prot, sizeof prot, WSI_TOKEN_PROTOCOL) <= 0 ||
+        !offers(prot, BC_SUBPROTOCOL))
+        return refuse(wsi, HTTP_STATUS_BAD_REQUEST, "subprotocol " BC_SUBPROTOCOL " required");
+    if (S.refuse_left > 0) {
+        S.refuse_left--;
+        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "refused (--refuse)");
+    }
+    if (S.o->max_peers && S.n_peers >= S.o->max_peers)
+        return refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many peers (--max-peers)");
+    return 0;
+}
+
+static int http_reply(struct lws *wsi, http_pss *h, unsigned status, const char *body)
+{
+    unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
+                                      *end = buf + sizeof buf - 1;
+
+    h->status = status;
+    h->body = body;
+    if (lws_add_http_common_headers(wsi, status, "text/plain", strlen(body), &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
+{
+    http_pss *h = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP: {
+        const char *uri = in;
+        if (uri && strcmp(uri, "/health") == 0)
+            return http_reply(wsi, h, HTTP_STATUS_OK, "ok\n");
+        if (uri && strcmp(uri, BC_WS_PATH) == 0)
+            return http_reply(wsi, h, 426, "upgrade required\n");
+        return http_reply(wsi, h, HTTP_STATUS_NOT_FOUND, "not found\n");
+    }
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        unsigned char buf[LWS_PRE + 64];
+        size_t n;
+        if (!h || !h->body)
+            break;
+        n = strlen(h->body);
+        memcpy(buf + LWS_PRE, h->body, n);
+        h->body = NULL;
+        if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int)n)
+            return -1;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(wsi, in);
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- the service loop -------------------------------------------------- */
+
+static struct lws_protocols protocols[] = {
+    { .name = "http", .callback = http_cb, .per_session_data_size = sizeof(http_pss) },
+    { .name = ws_name, .callback = ws_cb, .per_session_data_size = sizeof(bc_peer),
+      .rx_buffer_size = 16384 },
+    { .name = NULL, .callback = NULL }
+};
+
+static void lws_log(int level, const char *line)
+{
+    (void)level;
+    fprintf(stderr, "beacon: lws: %s", line);
+}
+
+void bc_server_wake(void)
+{
+    struct lws_context *ctx = g_ctx;
+    if (ctx)
+        lws_cancel_service(ctx);
+}
+
+int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st)
+{
+    struct lws_context_creation_info ci, vi;
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    int port, rc = 0;
+
+    memset(&S, 0, sizeof S);
+    S.o = o;
+    S.reg = reg;
+    S.st = st;
+    S.refuse_left = o->refuse;
+
+    lws_set_log_level(o->verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO : LLL_ERR,
+                      lws_log);
+
+    memset(&ci, 0, sizeof ci);
+    ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (!o->plaintext)
+        ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    ci.port = CONTEXT_PORT_NO_LISTEN;
+    ci.gid = (gid_t)-1;
+    ci.uid = (uid_t)-1;
+    ctx = lws_create_context(&ci);
+    if (!ctx) {
+        fprintf(stderr, "pilot-beacon-dev: cannot create the libwebsockets context\n");
+        return -1;
+    }
+
+    memset(&vi, 0, sizeof vi);
+    vi.options = ci.options & ~LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    vi.vhost_name = "beacon";
+    vi.port = o->port;
+    vi.iface = o->listen_host;
+    vi.protocols = protocols;
+    vi.alpn = "http/1.1";
+    if (!o->plaintext) {
+        vi.ssl_cert_filepath = o->cert;
+        vi.ssl_private_key_filepath = o->key;
+    }
+    vh = lws_create_vhost(ctx, &vi);
+    if (!vh) {
+        fprintf(stderr,
+                "pilot-beacon-dev: cannot listen on %s:%d%s (--verbose shows why)\n",
+                o->listen_host, o->port, o->plaintext ? "" : " or load --cert/--key");
+        lws_context_destroy(ctx);
+        return -1;
+    }
+    port = lws_get_vhost_listen_port(vh);
+    g_ctx = ctx;
+
+    printf("READY port=%d\n", port);
+    fflush(stdout);
+    fprintf(stderr, "beacon: listening on %s:%d (%s), mode %s\n", o->listen_host, port,
+            o->plaintext ? "ws" : "wss", o->mode == BC_MODE_ECHO ? "echo" : "sink");
+
+    while (!bc_stop_requested) {
+        if (bc_stats_requested) {
+            bc_stats_requested = 0;
+            bc_stats_print(st);
+        }
+        if (lws_service(ctx, 0) < 0 && !bc_stop_requested && !bc_stats_requested) {
+            fprintf(stderr, "pilot-beacon-dev: service loop failed\n");
+            rc = -1;
+            break;
+        }
+    }
+    fprintf(stderr, "beacon: shutting down\n");
+    g_ctx = NULL;
+    lws_context_destroy(ctx);
+    return rc;
+}
