@@ -6,12 +6,15 @@
 #ifndef PT_TEST_THREAD_WAIT_H
 #define PT_TEST_THREAD_WAIT_H
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include "pilot_transport.h"
 
 static inline pid_t thread_wait_tid(void)
 {
@@ -35,6 +38,46 @@ static inline int thread_wait_sleeping(pid_t tid)
         sched_yield();
     }
     return 0;
+}
+
+/* A thread blocked in plugin->recv(conn, ..., -1), for close tests. */
+struct blocked_recv {
+    const pt_plugin *plugin;
+    pt_conn *conn;
+    pthread_t thread;
+    pid_t tid;
+    int started;
+    int rc;
+};
+
+static inline void *blocked_recv_main(void *arg)
+{
+    struct blocked_recv *b = arg;
+    unsigned char buf[64];
+    b->tid = thread_wait_tid();
+    __atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
+    b->rc = b->plugin->recv(b->conn, buf, sizeof buf, NULL, -1);
+    return NULL;
+}
+
+/* Start the thread and return once it sleeps inside recv (1), or 0. */
+static inline int blocked_recv_start(struct blocked_recv *b, const pt_plugin *p, pt_conn *c)
+{
+    memset(b, 0, sizeof *b);
+    b->plugin = p;
+    b->conn = c;
+    if (pthread_create(&b->thread, NULL, blocked_recv_main, b) != 0)
+        return 0;
+    while (!__atomic_load_n(&b->started, __ATOMIC_SEQ_CST))
+        sched_yield();
+    return thread_wait_sleeping(b->tid);
+}
+
+/* Join the thread; returns what its recv returned. */
+static inline int blocked_recv_join(struct blocked_recv *b)
+{
+    pthread_join(b->thread, NULL);
+    return b->rc;
 }
 
 #endif

@@ -35,6 +35,7 @@ struct wss_link {
     size_t rx_len;
     unsigned char ctl[128]; /* control frame being assembled (<= 125) */
     size_t ctl_len;
+    int broken;         /* a read failed: the stream is out of step, read no more */
 };
 
 int64_t wss_now_ms(void)
@@ -66,6 +67,8 @@ void wss_link_free(wss_link *l)
 
 /* ---- Messages ------------------------------------------------------------ */
 
+static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen);
+
 static void parse_close(wss_msg *m)
 {
     m->close_code = 1005; /* "no status received" */
@@ -80,6 +83,16 @@ static void parse_close(wss_msg *m)
 }
 
 int wss_link_read(wss_link *l, wss_msg *m, char *err, size_t errlen)
+{
+    if (l->broken)
+        return ptu_err(err, errlen, PT_EIO, "link already failed");
+    int rc = read_message(l, m, err, errlen);
+    if (rc < 0)
+        l->broken = 1; /* e.g. the rest of an oversize message must never surface */
+    return rc;
+}
+
+static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen)
 {
     for (;;) {
         size_t n = 0;

@@ -223,35 +223,14 @@ TEST(close_is_idempotent_and_final)
     udp->free(a);
 }
 
-struct blocked {
-    pt_conn *c;
-    pid_t tid;
-    volatile int started;
-    int rc;
-};
-
-static void *block_in_recv(void *arg)
-{
-    struct blocked *b = arg;
-    unsigned char buf[64];
-    b->tid = thread_wait_tid();
-    __atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
-    b->rc = udp->recv(b->c, buf, sizeof buf, NULL, -1);
-    return NULL;
-}
-
 TEST(close_from_another_thread_wakes_a_blocked_recv)
 {
-    struct blocked b = { dial_bind("127.0.0.1:0"), 0, 0, 0 };
-    pthread_t t;
-    pthread_create(&t, NULL, block_in_recv, &b);
-    while (!__atomic_load_n(&b.started, __ATOMIC_SEQ_CST))
-        sched_yield();
-    CHECK(thread_wait_sleeping(b.tid));
-    CHECK_EQ_INT(udp->close(b.c), PT_OK);
-    pthread_join(t, NULL);
-    CHECK_EQ_INT(b.rc, PT_ECLOSED);
-    udp->free(b.c);
+    pt_conn *c = dial_bind("127.0.0.1:0");
+    struct blocked_recv b;
+    CHECK(blocked_recv_start(&b, udp, c)); /* asleep inside recv */
+    CHECK_EQ_INT(udp->close(c), PT_OK);
+    CHECK_EQ_INT(blocked_recv_join(&b), PT_ECLOSED);
+    udp->free(c);
 }
 
 TEST(poll_fd_signals_data_and_close)
