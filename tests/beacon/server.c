@@ -30,10 +30,10 @@
 
 #include "util.h"
 
-/* Receive flow control: stop reading from a peer whose queue holds this
- * many messages, resume below the low mark. */
-#define TXQ_HIGH 256
-#define TXQ_LOW 64
+/* A peer whose outgoing queue grows past this (it sends faster than it
+ * reads) is dropped.  Not receive flow control: lws_rx_flow_control() with
+ * data already buffered makes libwebsockets 4.1 spin in its read loop. */
+#define TXQ_MAX_BYTES (64u * 1024 * 1024)
 
 /* --oversize sends this many bytes. */
 #define OVERSIZE_LEN 70000
@@ -73,10 +73,8 @@ typedef struct bc_peer {
     uint64_t rx_last_ms;         /* monotonic time of the last message */
     uint64_t data_in;            /* binary messages received after auth */
     bc_msg *txq, *txq_tail;
-    size_t txq_n;
+    size_t txq_bytes;
     int frag_part;               /* --fragment: next part of txq (0..2) */
-    int rx_paused;               /* flow control for a full queue */
-    int rx_stopped;              /* --no-pong: never reading again */
     int drop_pending;            /* --drop-after: the N-th message came */
     int drop_ready;              /* --drop-after: its echo is written */
     int close_code;              /* close_later(): code and reason */
@@ -154,11 +152,7 @@ static bc_msg *enqueue(bc_peer *p, int kind, const void *data, size_t len, int i
     else
         p->txq = m;
     p->txq_tail = m;
-    p->txq_n++;
-    if (p->txq_n >= TXQ_HIGH && !p->rx_paused) {
-        p->rx_paused = 1;
-        lws_rx_flow_control(p->wsi, 0);
-    }
+    p->txq_bytes += len;
     lws_callback_on_writable(p->wsi);
     return m;
 }
@@ -169,14 +163,9 @@ static void dequeue(bc_peer *p)
     p->txq = m->next;
     if (!p->txq)
         p->txq_tail = NULL;
-    p->txq_n--;
+    p->txq_bytes -= m->len;
     p->frag_part = 0;
     free(m);
-    if (p->rx_paused && p->txq_n <= TXQ_LOW) {
-        p->rx_paused = 0;
-        if (!p->rx_stopped)
-            lws_rx_flow_control(p->wsi, 1);
-    }
 }
 
 /* ---- closing ----------------------------------------------------------- */
@@ -339,15 +328,19 @@ static int on_message(bc_peer *p, int binary, const unsigned char *buf, size_t l
         return drop_abruptly(p);
     if (S.o->mode == BC_MODE_SINK)
         return 0;
+    if (p->txq_bytes + len > TXQ_MAX_BYTES) {
+        S.st->drops++;
+        logf_peer(p, "sends faster than it reads (%zu bytes queued): dropping the peer",
+                  p->txq_bytes);
+        return close_now(p, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send queue full");
+    }
     m = enqueue(p, MSG_BINARY, buf, len, 1);
     if (!m)
         return -1;
     if (last) {
-        /* Drop once its echo is out; read nothing more meanwhile. */
+        /* Drop once its echo is out; later messages are ignored. */
         m->drop_after = 1;
         p->drop_pending = 1;
-        p->rx_stopped = 1;
-        lws_rx_flow_control(p->wsi, 0);
     }
     return 0;
 }
@@ -429,7 +422,9 @@ static int write_head(bc_peer *p)
     if (m->drop_after)
         p->drop_ready = 1;
     if (m->is_auth_ok && S.o->no_pong) {
-        p->rx_stopped = 1;
+        /* libwebsockets answers pings itself and cannot be told not to;
+         * so stop reading altogether.  Safe from the spin noted at
+         * TXQ_MAX_BYTES: in a WRITEABLE callback nothing is buffered. */
         lws_rx_flow_control(p->wsi, 0);
         logf_peer(p, "not reading any more: pings go unanswered (--no-pong)");
     }
