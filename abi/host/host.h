@@ -62,5 +62,6 @@ int cmd_probe(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
 int cmd_echo_bench(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 
 #endif

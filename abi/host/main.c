@@ -20,6 +20,7 @@ static const struct {
     { "echo", cmd_echo, "send every datagram back to where it came from" },
     { "echo-bench", cmd_echo_bench, "measure throughput and round trips against an echo peer" },
     { "plugins", cmd_plugins, "list the transport plugins found and their versions" },
+    { "relay", cmd_relay, "exchange Pilot packets with a node through the beacon" },
 };
 
 static void usage(FILE *out)
