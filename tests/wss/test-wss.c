@@ -615,6 +615,23 @@ TEST(idle_ping_keeps_a_quiet_connection_alive)
     down(&b, c);
 }
 
+TEST(connection_outlives_the_dial_timeout)
+{
+    /* The dial timeout bounds the dial only: libcurl's transfer timeouts
+     * must not cut a long-lived link afterwards. */
+    beacon b;
+    pt_conn *c;
+    unsigned char buf[16];
+    const char *kv[] = { "dial-timeout", dur(300), "idle-ping", dur(200), NULL };
+    c = up(&b, NULL, kv);
+    if (c) {
+        CHECK_EQ_INT(wss->recv(c, buf, sizeof buf, NULL, 1200 * scale), PT_ETIMEDOUT);
+        CHECK(echo_once(c, 100, 1));
+        CHECK_EQ_INT(stats_of(c).reconnects, 0);
+    }
+    down(&b, c);
+}
+
 TEST(half_open_connection_is_detected_and_reconnected)
 {
     beacon b;
@@ -1003,6 +1020,7 @@ int main(void)
     RUN(close_during_backoff_returns_promptly);
     RUN(close_during_a_redial_returns_promptly);
     RUN(idle_ping_keeps_a_quiet_connection_alive);
+    RUN(connection_outlives_the_dial_timeout);
     RUN(half_open_connection_is_detected_and_reconnected);
     RUN(oversize_send_is_refused);
     RUN(oversize_inbound_message_drops_and_reconnects);
