@@ -1,18 +1,22 @@
 /*
  * beacon.c -- pilot-beacon-dev: a WebSocket (wss://) beacon for the WSS
  * plugin's tests and demos (SPEC 3).  This file: the command line, the
- * signals, the STATS line.  The server itself is in server.c.
+ * signals, the STATS line.  The server itself is in server.c, relay mode
+ * in relay.c.
  *
- * stdout carries exactly one line, "READY port=N", once the server listens.
- * stderr carries the log and "STATS key=value ..." lines (on SIGUSR1 and at
- * exit).  Exit status: 0 after SIGTERM/SIGINT, 1 if the server cannot
- * start, 2 for a usage error.
+ * stdout carries exactly one line, "READY port=N" ("READY port=N udp=N" in
+ * relay mode), once the server listens.  stderr carries the log and
+ * "STATS key=value ..." lines (on SIGUSR1 and at exit); GET /stats serves
+ * the same counters as JSON.  Exit status: 0 after SIGTERM/SIGINT, 1 if
+ * the server cannot start, 2 for a usage error.
  */
 #include "config.h"
 
 #include "beacon.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +29,11 @@ static const char usage_text[] =
     "  --cert=FILE --key=FILE    server certificate chain and key (PEM)\n"
     "  --plaintext               plain ws:// instead (no --cert/--key)\n"
     "  --registry=FILE           lines \"NODE_ID BASE64_PUBKEY\"; '#' comments\n"
-    "  --mode=echo|sink          echo binary messages back (default) or count them\n"
+    "  --mode=relay|echo|sink    what to do with binary messages after auth:\n"
+    "                            relay: route beacon Relay messages between WSS\n"
+    "                            peers and UDP nodes (default; UDP on the same\n"
+    "                            port number, READY port=N udp=N);\n"
+    "                            echo: send each back; sink: count them\n"
     "  --legacy-auth             challenge without ts\n"
     "  --subprotocol=NAME        subprotocol the beacon selects (pilot.v1)\n"
     "  --auth-timeout=SECONDS    time allowed for auth (10)\n"
@@ -44,7 +52,9 @@ static const char usage_text[] =
     "  --oversize                after auth_ok, send one 70000-byte binary message\n"
     "  --text-after-auth         after auth_ok, send the text {\"type\":\"future\"}\n"
     "  --fragment                echo each message as 3 frames (first + 2 continuations)\n"
-    "  --ping-after-auth         after auth_ok, send one ping\n";
+    "  --ping-after-auth         after auth_ok, send one ping\n"
+    "output: READY on stdout; the log and STATS lines (at SIGUSR1 and exit) on\n"
+    "stderr; GET /health answers ok, GET /stats the counters as JSON.\n";
 
 volatile sig_atomic_t bc_stop_requested;
 volatile sig_atomic_t bc_stats_requested;
@@ -81,14 +91,61 @@ static int install_signals(void)
     return sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The counters, in the order of the STATS line and of /stats. */
+static const struct {
+    const char *name;
+    size_t off;
+} stats_fields[] = {
+#define F(x) { #x, offsetof(bc_stats, x) }
+    F(upgrades), F(auth_ok), F(auth_fail), F(frames_in), F(frames_out),
+    F(bytes_in), F(bytes_out), F(drops), F(refused),
+    F(relayed), F(relay_dropped), F(udp_in), F(udp_out), F(discovers),
+#undef F
+};
+
+/* printf at buf + *used; returns 0, or -1 if it does not fit. */
+static int append(char *buf, size_t cap, size_t *used, const char *fmt, ...) PTU_PRINTF(4, 5);
+
+static int append(char *buf, size_t cap, size_t *used, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf + *used, cap - *used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap - *used)
+        return -1;
+    *used += (size_t)n;
+    return 0;
+}
+
+int bc_stats_format(const bc_stats *st, int json, char *buf, size_t cap)
+{
+    size_t used = 0;
+
+    if (cap == 0 || append(buf, cap, &used, "%s", json ? "{" : "") != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof stats_fields / sizeof stats_fields[0]; i++) {
+        const char *sep = i == 0 ? "" : json ? "," : " ";
+        uint64_t v;
+        memcpy(&v, (const char *)st + stats_fields[i].off, sizeof v);
+        if (append(buf, cap, &used, json ? "%s\"%s\":%" PRIu64 : "%s%s=%" PRIu64, sep,
+                   stats_fields[i].name, v) != 0)
+            return -1;
+    }
+    if (append(buf, cap, &used, "%s", json ? "}" : "") != 0)
+        return -1;
+    return (int)used;
+}
+
 void bc_stats_print(const bc_stats *st)
 {
-    fprintf(stderr,
-            "STATS upgrades=%" PRIu64 " auth_ok=%" PRIu64 " auth_fail=%" PRIu64
-            " frames_in=%" PRIu64 " frames_out=%" PRIu64 " bytes_in=%" PRIu64
-            " bytes_out=%" PRIu64 " drops=%" PRIu64 " refused=%" PRIu64 "\n",
-            st->upgrades, st->auth_ok, st->auth_fail, st->frames_in, st->frames_out,
-            st->bytes_in, st->bytes_out, st->drops, st->refused);
+    char line[1024];
+
+    if (bc_stats_format(st, 0, line, sizeof line) < 0)
+        snprintf(line, sizeof line, "(too long)");
+    fprintf(stderr, "STATS %s\n", line);
     fflush(stderr);
 }
 
@@ -175,7 +232,9 @@ static int parse_arg(const char *arg, bc_opts *o)
     else if (strcmp(name, "registry") == 0)
         o->registry = v;
     else if (strcmp(name, "mode") == 0) {
-        if (strcmp(v, "echo") == 0)
+        if (strcmp(v, "relay") == 0)
+            o->mode = BC_MODE_RELAY;
+        else if (strcmp(v, "echo") == 0)
             o->mode = BC_MODE_ECHO;
         else if (strcmp(v, "sink") == 0)
             o->mode = BC_MODE_SINK;
@@ -239,7 +298,7 @@ int main(int argc, char **argv)
     memset(&reg, 0, sizeof reg);
     memset(&st, 0, sizeof st);
     strcpy(o.listen_host, "127.0.0.1");
-    o.mode = BC_MODE_ECHO;
+    o.mode = BC_MODE_RELAY;
     o.subprotocol = BC_SUBPROTOCOL;
     o.auth_timeout = 10;
     o.idle_timeout = 90;

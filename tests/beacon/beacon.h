@@ -6,7 +6,8 @@
  *   beacon.c    main: options, signals, STATS line
  *   registry.c  the node id -> Ed25519 public key file
  *   auth.c      the challenge and the check of the auth_reply
- *   server.c    libwebsockets: HTTP (/health), upgrade policy, peers
+ *   server.c    libwebsockets: HTTP (/health, /stats), upgrade policy, peers
+ *   relay.c     relay mode: the UDP socket, Discover, routing Relay messages
  *
  * Everything runs on one thread (the libwebsockets service loop); the only
  * other context is the signal handler, which touches sig_atomic_t flags and
@@ -28,7 +29,12 @@
 /* The only path upgrades are accepted on. */
 #define BC_WS_PATH "/v1/compat"
 
-enum bc_mode { BC_MODE_ECHO, BC_MODE_SINK };
+/* What the beacon does with binary messages after auth (--mode). */
+enum bc_mode {
+    BC_MODE_RELAY, /* route Relay messages between WSS and UDP peers (SPEC 3) */
+    BC_MODE_ECHO,  /* send each one back to its sender */
+    BC_MODE_SINK   /* count them and forget them */
+};
 
 /* --challenge=...: what the beacon sends instead of a good challenge. */
 enum bc_challenge_kind {
@@ -72,13 +78,27 @@ typedef struct bc_stats {
     uint64_t auth_ok;    /* replies verified */
     uint64_t auth_fail;  /* connections closed 1008 "auth failed" */
     uint64_t frames_in;  /* binary messages received after auth */
-    uint64_t frames_out; /* binary messages sent (echoes, --oversize) */
+    uint64_t frames_out; /* binary messages sent (echoes, RelayDelivers,
+                          * --oversize) */
     uint64_t bytes_in;   /* their payload bytes */
     uint64_t bytes_out;
     uint64_t drops;      /* peers dropped by the beacon: too large, auth or
                           * idle timeout, --drop-after */
     uint64_t refused;    /* upgrades refused with an HTTP status */
+    /* Relay mode. */
+    uint64_t relayed;    /* Relay messages delivered as RelayDeliver */
+    uint64_t relay_dropped; /* beacon messages not delivered: short or
+                             * malformed, spoofed sender, a type the beacon
+                             * does not take there, no route, queue full */
+    uint64_t udp_in;     /* datagrams received on the UDP socket */
+    uint64_t udp_out;    /* datagrams sent from it */
+    uint64_t discovers;  /* Discovers answered */
 } bc_stats;
+
+/* The counters as text (beacon.c): json 0 gives "k=v k=v ...", json 1
+ * gives {"k":v,...}; same names, same order.  NUL-terminated in buf;
+ * returns the length, or -1 if cap is too small. */
+int bc_stats_format(const bc_stats *st, int json, char *buf, size_t cap);
 
 /* ---- registry.c ---------------------------------------------------------- */
 
@@ -132,16 +152,43 @@ int bc_auth_challenge_text(const bc_challenge *ch, int kind, char *buf, size_t c
 int bc_auth_check_reply(const bc_registry *reg, const bc_challenge *ch, const char *msg,
                         size_t len, uint32_t *node_id, char *why, size_t whylen);
 
+/* ---- relay.c ------------------------------------------------------------- */
+
+/* Open the relay's UDP socket on host:port (port 0: the kernel picks),
+ * non-blocking.  Returns the descriptor and sets *bound_port, or -1 with
+ * the reason in err; errno is kept (EADDRINUSE: the port is taken). */
+int bc_relay_open_udp(const char *host, int port, int *bound_port, char *err, size_t errlen);
+
+/* Start relaying: counters in st, datagrams on fd (-1: WSS peers only). */
+void bc_relay_init(bc_stats *st, int fd);
+
+/* Read and handle the datagrams waiting on the UDP socket.  Call when the
+ * socket is readable; handles a bounded number and returns. */
+void bc_relay_udp_readable(void);
+
+/* One binary message of len bytes from the WSS peer authenticated as
+ * node: a Relay is routed, anything else dropped and counted. */
+void bc_relay_from_peer(uint32_t node, const unsigned char *msg, size_t len);
+
+/* Forget the UDP nodes (the socket is closed by its owner). */
+void bc_relay_free(void);
+
 /* ---- server.c ------------------------------------------------------------ */
 
 /* Set by the signal handlers (beacon.c), read by the service loop. */
 extern volatile sig_atomic_t bc_stop_requested;
 extern volatile sig_atomic_t bc_stats_requested;
 
-/* Run the beacon until bc_stop_requested: create the server, print
- * "READY port=N" on stdout, serve.  Returns 0 after a clean shutdown, -1
- * if the server could not start (message on stderr). */
+/* Run the beacon until bc_stop_requested: create the server (and in relay
+ * mode the UDP socket on the same port number), print "READY port=N"
+ * ("READY port=N udp=N" in relay mode) on stdout, serve.  Returns 0 after
+ * a clean shutdown, -1 if the server could not start (message on stderr). */
 int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st);
+
+/* Queue msg (len bytes) as one binary message to the authenticated WSS
+ * peer of node.  Returns 1 when queued, 0 when no such peer is connected,
+ * -1 when it is but the message cannot be queued (queue full, no memory). */
+int bc_server_deliver(uint32_t node, const unsigned char *msg, size_t len);
 
 /* Wake the service loop; async-signal-safe. */
 void bc_server_wake(void);

@@ -1,8 +1,9 @@
 /*
- * server.c -- the beacon's libwebsockets server (SPEC 3): GET /health, the
- * upgrade policy (path, subprotocol, peer cap), and per-peer behaviour:
- * challenge, auth, echo or sink, timeouts, one connection per node id, and
- * the fault flags the client's tests ask for.
+ * server.c -- the beacon's libwebsockets server (SPEC 3): GET /health and
+ * /stats, the upgrade policy (path, subprotocol, peer cap), and per-peer
+ * behaviour: challenge, auth, relay, echo or sink, timeouts, one connection
+ * per node id, and the fault flags the client's tests ask for.  In relay
+ * mode the UDP socket of relay.c is adopted into the same loop.
  *
  * One thread: every callback runs from lws_service() in bc_server_run().
  * Each WebSocket connection has a bc_peer (libwebsockets' per-session
@@ -15,19 +16,22 @@
 
 #include "beacon.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
+#include "addr.h"
 #include "util.h"
 
 /* A peer whose outgoing queue grows past this (it sends faster than it
@@ -40,6 +44,9 @@
 
 /* A peer asked to close that never becomes writeable is cut after this. */
 #define CLOSE_GRACE_S 5
+
+/* Tries at a port number free for both TCP and UDP (--listen port 0). */
+#define LISTEN_ATTEMPTS 8
 
 enum peer_state {
     PS_AUTH,   /* challenge sent, waiting for the reply */
@@ -81,10 +88,15 @@ typedef struct bc_peer {
     char close_reason[48];
 } bc_peer;
 
+/* Room for an HTTP body (the /stats JSON is the longest). */
+#define HTTP_BODY_MAX 1024
+
 /* Per-connection data of the plain HTTP protocol. */
 typedef struct http_pss {
     unsigned status;
-    const char *body;
+    size_t body_len;
+    int body_pending;
+    char body[HTTP_BODY_MAX];
 } http_pss;
 
 static struct {
@@ -95,6 +107,8 @@ static struct {
     unsigned n_peers;
     unsigned serial;
     uint64_t refuse_left;
+    int udp_fd;        /* relay mode: the UDP socket, else -1 */
+    struct lws *udp_wsi; /* its adoption into the loop */
 } S;
 
 /* Written by bc_server_run, read by the signal handler. */
@@ -324,9 +338,11 @@ static int on_message(bc_peer *p, int binary, const unsigned char *buf, size_t l
     S.st->bytes_in += len;
     p->data_in++;
     last = S.o->drop_after && p->data_in == S.o->drop_after;
-    if (last && S.o->mode == BC_MODE_SINK)
+    if (S.o->mode == BC_MODE_RELAY)
+        bc_relay_from_peer(p->node_id, buf, len);
+    if (last && S.o->mode != BC_MODE_ECHO)
         return drop_abruptly(p);
-    if (S.o->mode == BC_MODE_SINK)
+    if (S.o->mode != BC_MODE_ECHO)
         return 0;
     if (p->txq_bytes + len > TXQ_MAX_BYTES) {
         S.st->drops++;
@@ -516,6 +532,25 @@ static void peer_close(bc_peer *p)
     p->wsi = NULL;
 }
 
+int bc_server_deliver(uint32_t node, const unsigned char *msg, size_t len)
+{
+    bc_peer *p;
+
+    for (p = S.peers; p; p = p->next)
+        if (p->node_id == node && p->state == PS_AUTHED && !p->drop_pending)
+            break;
+    if (!p)
+        return 0;
+    if (p->txq_bytes + len > TXQ_MAX_BYTES) {
+        /* A destination that does not read loses frames, as it would on
+         * a congested network; its sender is not to blame. */
+        logf_peer(p, "does not read (%zu bytes queued): a RelayDeliver is dropped",
+                  p->txq_bytes);
+        return -1;
+    }
+    return enqueue(p, MSG_BINARY, msg, len, 1) ? 1 : -1;
+}
+
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
@@ -604,18 +639,38 @@ static int confirm_upgrade(struct lws *wsi, const char *upgrade)
     return 0;
 }
 
-static int http_reply(struct lws *wsi, http_pss *h, unsigned status, const char *body)
+static int http_reply(struct lws *wsi, http_pss *h, unsigned status, const char *type,
+                      const char *body)
 {
     unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
                                       *end = buf + sizeof buf - 1;
+    size_t n = strlen(body);
 
+    if (n >= sizeof h->body)
+        return -1;
     h->status = status;
-    h->body = body;
-    if (lws_add_http_common_headers(wsi, status, "text/plain", strlen(body), &p, end) ||
+    memcpy(h->body, body, n);
+    h->body_len = n;
+    h->body_pending = 1;
+    if (lws_add_http_common_headers(wsi, status, type, n, &p, end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     lws_callback_on_writable(wsi);
     return 0;
+}
+
+/* GET /stats: the STATS counters as one JSON object. */
+static int stats_reply(struct lws *wsi, http_pss *h)
+{
+    char json[HTTP_BODY_MAX - 1];
+    int n = bc_stats_format(S.st, 1, json, sizeof json - 1);
+
+    if (n < 0)
+        return http_reply(wsi, h, HTTP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
+                          "stats too long\n");
+    json[n] = '\n';
+    json[n + 1] = '\0';
+    return http_reply(wsi, h, HTTP_STATUS_OK, "application/json", json);
 }
 
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -627,19 +682,21 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_HTTP: {
         const char *uri = in;
         if (uri && strcmp(uri, "/health") == 0)
-            return http_reply(wsi, h, HTTP_STATUS_OK, "ok\n");
+            return http_reply(wsi, h, HTTP_STATUS_OK, "text/plain", "ok\n");
+        if (uri && strcmp(uri, "/stats") == 0)
+            return stats_reply(wsi, h);
         if (uri && strcmp(uri, BC_WS_PATH) == 0)
-            return http_reply(wsi, h, 426, "upgrade required\n");
-        return http_reply(wsi, h, HTTP_STATUS_NOT_FOUND, "not found\n");
+            return http_reply(wsi, h, 426, "text/plain", "upgrade required\n");
+        return http_reply(wsi, h, HTTP_STATUS_NOT_FOUND, "text/plain", "not found\n");
     }
     case LWS_CALLBACK_HTTP_WRITEABLE: {
-        unsigned char buf[LWS_PRE + 64];
+        unsigned char buf[LWS_PRE + HTTP_BODY_MAX];
         size_t n;
-        if (!h || !h->body)
+        if (!h || !h->body_pending)
             break;
-        n = strlen(h->body);
+        n = h->body_len;
         memcpy(buf + LWS_PRE, h->body, n);
-        h->body = NULL;
+        h->body_pending = 0;
         if (lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) != (int)n)
             return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -652,12 +709,66 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/* ---- relay mode: the UDP socket in the loop ----------------------------- */
+
+/* The socket is adopted as a raw file descriptor: libwebsockets polls it
+ * and says when it is readable; relay.c does the reading and writing. */
+#define UDP_PROTOCOL "pilot-beacon-udp"
+
+static int udp_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
+{
+    (void)user;
+    (void)in;
+    (void)len;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return 1; /* not a WebSocket subprotocol anyone may select */
+    case LWS_CALLBACK_RAW_RX_FILE:
+        bc_relay_udp_readable();
+        return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        if (wsi == S.udp_wsi) {
+            S.udp_wsi = NULL;
+            S.udp_fd = -1; /* libwebsockets closed it */
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Open the UDP socket on the listener's port number and adopt it.  With
+ * port 0 the TCP and UDP numbers are chosen together: see bc_server_run. */
+static int udp_open(int port, char *err, size_t errlen)
+{
+    int bound;
+
+    S.udp_fd = bc_relay_open_udp(S.o->listen_host, port, &bound, err, errlen);
+    return S.udp_fd < 0 ? -1 : bound;
+}
+
+static int udp_adopt(struct lws_vhost *vh)
+{
+    lws_sock_file_fd_type fd;
+
+    fd.filefd = S.udp_fd;
+    S.udp_wsi = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, UDP_PROTOCOL, NULL);
+    if (!S.udp_wsi) {
+        S.udp_fd = -1; /* closed by the failed adoption */
+        return -1;
+    }
+    bc_relay_init(S.st, S.udp_fd);
+    return 0;
+}
+
 /* ---- the service loop -------------------------------------------------- */
 
 static struct lws_protocols protocols[] = {
     { .name = "http", .callback = http_cb, .per_session_data_size = sizeof(http_pss) },
     { .name = ws_name, .callback = ws_cb, .per_session_data_size = sizeof(bc_peer),
       .rx_buffer_size = 16384 },
+    { .name = UDP_PROTOCOL, .callback = udp_cb },
     { .name = NULL, .callback = NULL }
 };
 
@@ -674,8 +785,65 @@ void bc_server_wake(void)
         lws_cancel_service(ctx);
 }
 
+/* Is TCP port `port` of host taken?  Tells a port clash (worth another
+ * pick) from a vhost that fails for another reason (certificates). */
+static int tcp_port_taken(const char *host, int port)
+{
+    char spec[96], err[128];
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    pt_addr a;
+    int fd, taken;
+
+    snprintf(spec, sizeof spec, "%s:%d", host, port);
+    if (ptu_addr_parse(spec, 1, &a, err, sizeof err) != PT_OK)
+        return 0;
+    sl = ptu_addr_to_sockaddr(&a, a.family == PT_AF_INET6 ? AF_INET6 : AF_INET, &ss);
+    fd = sl ? socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0) : -1;
+    if (fd < 0)
+        return 0;
+    taken = bind(fd, (const struct sockaddr *)&ss, sl) != 0 && errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
+/* The listener, and in relay mode the UDP socket on the same port number.
+ * With --listen port 0 the kernel picks a free UDP port and the listener
+ * takes the same number; if TCP has it taken, try another (a few times).
+ * Returns the vhost, or NULL after saying why. */
+static struct lws_vhost *listen_all(struct lws_context *ctx, struct lws_context_creation_info *vi)
+{
+    const bc_opts *o = S.o;
+    char err[256];
+    struct lws_vhost *vh;
+
+    for (int attempt = 1;; attempt++) {
+        vi->port = o->port;
+        if (o->mode == BC_MODE_RELAY && (vi->port = udp_open(o->port, err, sizeof err)) < 0) {
+            fprintf(stderr, "pilot-beacon-dev: %s\n", err);
+            return NULL;
+        }
+        vh = lws_create_vhost(ctx, vi);
+        if (vh)
+            return vh;
+        if (S.udp_fd >= 0) {
+            close(S.udp_fd);
+            S.udp_fd = -1;
+        }
+        if (o->mode != BC_MODE_RELAY || o->port != 0 || attempt == LISTEN_ATTEMPTS ||
+            !tcp_port_taken(o->listen_host, vi->port))
+            break;
+        fprintf(stderr, "beacon: tcp port %d is taken, udp is not: picking another\n",
+                vi->port);
+    }
+    fprintf(stderr, "pilot-beacon-dev: cannot listen on %s:%d%s (--verbose shows why)\n",
+            o->listen_host, vi->port, o->plaintext ? "" : " or load --cert/--key");
+    return NULL;
+}
+
 int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st)
 {
+    static const char *const mode_names[] = { "relay", "echo", "sink" };
     struct lws_context_creation_info ci, vi;
     struct lws_context *ctx;
     struct lws_vhost *vh;
@@ -686,6 +854,7 @@ int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st)
     S.reg = reg;
     S.st = st;
     S.refuse_left = o->refuse;
+    S.udp_fd = -1;
 
     lws_set_log_level(o->verbose ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO : LLL_ERR,
                       lws_log);
@@ -706,7 +875,6 @@ int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st)
     memset(&vi, 0, sizeof vi);
     vi.options = ci.options & ~LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
     vi.vhost_name = "beacon";
-    vi.port = o->port;
     vi.iface = o->listen_host;
     vi.protocols = protocols;
     vi.alpn = "http/1.1";
@@ -714,21 +882,27 @@ int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st)
         vi.ssl_cert_filepath = o->cert;
         vi.ssl_private_key_filepath = o->key;
     }
-    vh = lws_create_vhost(ctx, &vi);
+    vh = listen_all(ctx, &vi);
     if (!vh) {
-        fprintf(stderr,
-                "pilot-beacon-dev: cannot listen on %s:%d%s (--verbose shows why)\n",
-                o->listen_host, o->port, o->plaintext ? "" : " or load --cert/--key");
         lws_context_destroy(ctx);
         return -1;
     }
     port = lws_get_vhost_listen_port(vh);
+    if (o->mode == BC_MODE_RELAY && udp_adopt(vh) != 0) {
+        fprintf(stderr, "pilot-beacon-dev: cannot add the UDP socket to the service loop\n");
+        lws_context_destroy(ctx);
+        return -1;
+    }
     g_ctx = ctx;
 
-    printf("READY port=%d\n", port);
+    if (o->mode == BC_MODE_RELAY)
+        printf("READY port=%d udp=%d\n", port, port);
+    else
+        printf("READY port=%d\n", port);
     fflush(stdout);
-    fprintf(stderr, "beacon: listening on %s:%d (%s), mode %s\n", o->listen_host, port,
-            o->plaintext ? "ws" : "wss", o->mode == BC_MODE_ECHO ? "echo" : "sink");
+    fprintf(stderr, "beacon: listening on %s:%d (%s%s), mode %s\n", o->listen_host, port,
+            o->plaintext ? "ws" : "wss", o->mode == BC_MODE_RELAY ? " and udp" : "",
+            mode_names[o->mode]);
 
     while (!bc_stop_requested) {
         if (bc_stats_requested) {
@@ -744,5 +918,7 @@ int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st)
     fprintf(stderr, "beacon: shutting down\n");
     g_ctx = NULL;
     lws_context_destroy(ctx);
+    /* Destroying the context closed the adopted UDP socket. */
+    bc_relay_free();
     return rc;
 }

@@ -16,7 +16,8 @@ SRCDIR=${PT_SRCDIR:-$(dirname "$0")/../..}
 WS_KEY=dGhlIHNhbXBsZSBub25jZQ==
 
 # start_beacon ARGS...: start the beacon, wait for its READY line (an
-# event, not a sleep).  Sets BEACON_PID and PORT; stderr in $TMP/beacon.err.
+# event, not a sleep).  Sets BEACON_PID, PORT and READY (the whole line:
+# "READY port=N", plus " udp=N" in relay mode); stderr in $TMP/beacon.err.
 start_beacon() {
     rm -f "$TMP/beacon.fifo"
     mkfifo "$TMP/beacon.fifo"
@@ -25,8 +26,9 @@ start_beacon() {
     BEACON_PID=$!
     exec 4<"$TMP/beacon.fifo"
     PORT=
-    if read -r -t 30 line <&4; then
-        case $line in "READY port="[0-9]*) PORT=${line#READY port=} ;; esac
+    READY=
+    if read -r -t 30 READY <&4; then
+        case $READY in "READY port="[0-9]*) PORT=${READY#READY port=}; PORT=${PORT%% *} ;; esac
     fi
     [ -n "$PORT" ]
 }
@@ -74,6 +76,9 @@ ok $? "make-certs.sh is idempotent: a second run changes nothing"
 start_beacon --cert="$CERTS/server.pem" --key="$CERTS/server-key.pem"
 ok $? "the beacon starts and prints READY port=N ($PORT)"
 
+[ "$READY" = "READY port=$PORT udp=$PORT" ]
+ok $? "relay mode is the default: UDP on the same port number ($READY)"
+
 [ "$(curl -sS -m 10 --cacert "$CERTS/ca.pem" "https://localhost:$PORT/health")" = ok ]
 ok $? "GET /health answers ok over TLS verified against the test CA"
 
@@ -102,8 +107,13 @@ grep -aEq '"type":"auth_challenge","nonce":"[0-9a-f]{64}","ts":[0-9]+\}' "$TMP/u
 ok $? "right after the upgrade the beacon sends the auth challenge"
 
 kill -USR1 "$BEACON_PID"
-wait_for '^STATS upgrades=1 auth_ok=0 auth_fail=0 frames_in=0 frames_out=0 bytes_in=0 bytes_out=0 drops=0 refused=2$' "$TMP/beacon.err"
+wait_for '^STATS upgrades=1 auth_ok=0 auth_fail=0 frames_in=0 frames_out=0 bytes_in=0 bytes_out=0 drops=0 refused=2 relayed=0 relay_dropped=0 udp_in=0 udp_out=0 discovers=0$' "$TMP/beacon.err"
 ok $? "SIGUSR1 prints the counters as one STATS line"
+
+json=$(curl -sS -m 10 -D "$TMP/stats.hdr" --cacert "$CERTS/ca.pem" "https://localhost:$PORT/stats")
+[ "$json" = '{"upgrades":1,"auth_ok":0,"auth_fail":0,"frames_in":0,"frames_out":0,"bytes_in":0,"bytes_out":0,"drops":0,"refused":2,"relayed":0,"relay_dropped":0,"udp_in":0,"udp_out":0,"discovers":0}' ] &&
+    grep -qi '^content-type: application/json' "$TMP/stats.hdr"
+ok $? "GET /stats serves the same counters as JSON"
 
 stop_beacon
 [ "$BEACON_RC" -eq 0 ] && [ "$(grep -c '^STATS ' "$TMP/beacon.err")" -eq 2 ]
@@ -151,5 +161,13 @@ start_beacon --plaintext
 [ "$(curl -sS -m 10 "http://127.0.0.1:$PORT/health")" = ok ]
 ok $? "--plaintext serves plain HTTP"
 stop_beacon
+
+start_beacon --plaintext --mode=echo && [ "$READY" = "READY port=$PORT" ]
+ok $? "--mode=echo: no UDP socket, READY port=N alone ($READY)"
+stop_beacon
+
+"$PT_BEACON" --mode=bounce >/dev/null 2>"$TMP/mode.err"
+[ $? -eq 2 ] && grep -q 'invalid value for --mode: "bounce"' "$TMP/mode.err"
+ok $? "an unknown --mode is a usage error"
 
 done_testing

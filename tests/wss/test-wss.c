@@ -88,6 +88,7 @@ static int beacon_start(beacon *b, const char *cert, int port, const char *const
     argv[n++] = cert_arg;
     argv[n++] = key_arg;
     argv[n++] = reg_arg;
+    argv[n++] = "--mode=echo"; /* the tests' flags may override it */
     for (; flags && *flags && n < 30; flags++)
         argv[n++] = *flags;
     argv[n] = NULL;
