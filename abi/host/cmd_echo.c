@@ -6,28 +6,12 @@
  */
 #include "config.h"
 
+#include "closer.h"
 #include "host.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct closer {
-    const pt_plugin *plugin;
-    pt_conn *conn;
-    sigset_t set;
-};
-
-static void *close_on_signal(void *arg)
-{
-    struct closer *cl = arg;
-    int sig;
-    if (sigwait(&cl->set, &sig) == 0 && sig != SIGUSR2)
-        cl->plugin->close(cl->conn);
-    return NULL;
-}
 
 int cmd_echo(int argc, char **argv)
 {
@@ -38,8 +22,7 @@ int cmd_echo(int argc, char **argv)
     pt_conn *c;
     pt_addr local, src;
     char a[PT_ADDRSTRLEN], why[PT_ERRMSG_MAX + 64];
-    struct closer cl;
-    pthread_t tid;
+    struct host_closer cl;
     int rc, status = 0;
 
     memset(&h, 0, sizeof h);
@@ -56,18 +39,11 @@ int cmd_echo(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
-    /* Block the signals before any thread exists, so only sigwait sees them. */
-    sigemptyset(&cl.set);
-    sigaddset(&cl.set, SIGINT);
-    sigaddset(&cl.set, SIGTERM);
-    sigaddset(&cl.set, SIGUSR2); /* our own wake-up at the end */
-    pthread_sigmask(SIG_BLOCK, &cl.set, NULL);
+    host_closer_block(&cl); /* before any thread exists */
 
     if ((rc = host_dial(&h, &c, NULL)) != 0)
         return rc;
-    cl.plugin = h.plugin;
-    cl.conn = c;
-    if (pthread_create(&tid, NULL, close_on_signal, &cl) != 0) {
+    if (host_closer_start(&cl, h.plugin, c) != 0) {
         host_error(&h, "cannot start the signal thread");
         h.plugin->close(c);
         h.plugin->free(c);
@@ -102,8 +78,7 @@ int cmd_echo(int argc, char **argv)
     }
     free(buf);
     h.plugin->close(c);
-    pthread_kill(tid, SIGUSR2);
-    pthread_join(tid, NULL);
+    host_closer_stop(&cl);
     h.plugin->free(c);
     printf("DONE echoed=%llu\n", (unsigned long long)echoed);
     return status;

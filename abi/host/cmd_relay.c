@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include "closer.h"
 #include "host.h"
 #include "addr.h"
 #include "pilot_packet.h"
@@ -47,21 +48,6 @@ struct relay {
     unsigned char *in, *out, *frame, *payload; /* PT_MAX_FRAME bytes each */
     uint64_t bad;         /* malformed or unexpected datagrams */
 };
-
-struct closer {
-    const pt_plugin *plugin;
-    pt_conn *conn;
-    sigset_t set;
-};
-
-static void *close_on_signal(void *arg)
-{
-    struct closer *cl = arg;
-    int sig;
-    if (sigwait(&cl->set, &sig) == 0 && sig != SIGUSR2)
-        cl->plugin->close(cl->conn);
-    return NULL;
-}
 
 /* One line of progress on stdout, flushed so that scripts see it at once. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -356,11 +342,10 @@ int cmd_relay(int argc, char **argv)
     size_t n = 0;
     uint64_t to = 0, count = 5, size = 64, timeout_ms = 5000;
     const char *beacon = NULL;
-    int answer = 0, count_seen = 0, rc, status = EXIT_FAIL, have_thread = 0, is_udp;
+    int answer = 0, count_seen = 0, rc, status = EXIT_FAIL, is_udp;
     pt_addr beacon_addr, local;
     char err[PT_ERRMSG_MAX], a[PT_ADDRSTRLEN];
-    struct closer cl;
-    pthread_t tid;
+    struct host_closer cl;
 
     memset(&r, 0, sizeof r);
     host_common_flags(&r.h, flags, &n, 48);
@@ -438,12 +423,7 @@ int cmd_relay(int argc, char **argv)
         goto out;
     }
 
-    /* Block the signals before any thread exists, so only sigwait sees them. */
-    sigemptyset(&cl.set);
-    sigaddset(&cl.set, SIGINT);
-    sigaddset(&cl.set, SIGTERM);
-    sigaddset(&cl.set, SIGUSR2); /* our own wake-up at the end */
-    pthread_sigmask(SIG_BLOCK, &cl.set, NULL);
+    host_closer_block(&cl);
 
     if ((rc = host_dial(&r.h, &r.c, NULL)) != 0) {
         status = rc;
@@ -458,13 +438,10 @@ int cmd_relay(int argc, char **argv)
             goto out;
         }
     }
-    cl.plugin = r.h.plugin;
-    cl.conn = r.c;
-    if (pthread_create(&tid, NULL, close_on_signal, &cl) != 0) {
+    if (host_closer_start(&cl, r.h.plugin, r.c) != 0) {
         host_error(&r.h, "cannot start the signal thread");
         goto out;
     }
-    have_thread = 1;
     r.h.plugin->local_addr(r.c, &local);
     say("READY node=%" PRIu32 " local=%s", r.self, pt_addr_format(&local, a, sizeof a));
     if (is_udp && (status = discover(&r)) != 0)
@@ -476,10 +453,7 @@ int cmd_relay(int argc, char **argv)
 out:
     if (r.c)
         r.h.plugin->close(r.c);
-    if (have_thread) {
-        pthread_kill(tid, SIGUSR2);
-        pthread_join(tid, NULL);
-    }
+    host_closer_stop(&cl);
     if (r.c)
         r.h.plugin->free(r.c);
     free(r.in);
