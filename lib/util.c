@@ -80,9 +80,11 @@ int ptu_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out_ms)
             return -1;
         s += strlen(units[i].name);
         uint64_t u = units[i].us;
-        if (whole > max_us / u)
+        /* frac < 10^9 and u <= 3.6*10^9: frac * u cannot overflow. */
+        uint64_t frac_part = frac * u / frac_scale;
+        if (whole > max_us / u || whole * u > max_us - frac_part)
             return -1;
-        uint64_t part = whole * u + frac * u / frac_scale;
+        uint64_t part = whole * u + frac_part;
         if (part > max_us - total_us)
             return -1;
         total_us += part;

@@ -42,6 +42,10 @@ TEST(durations_parse_like_go)
     CHECK_EQ_INT(ptu_parse_duration_ms("61s", 60000, &ms), -1);
     CHECK_EQ_INT(ptu_parse_duration_ms("60s", 60000, &ms), 0);
     CHECK_EQ_INT(ptu_parse_duration_ms("99999999999999999999h", UINT64_MAX / 1000, &ms), -1);
+    /* Found by fuzzing: the fraction must not wrap a value near the top
+     * of the range around to a small one. */
+    CHECK_EQ_INT(ptu_parse_duration_ms("18446744073709.7s", UINT64_MAX, &ms), -1);
+    CHECK_EQ_INT(ptu_parse_duration_ms("18446744073709.999999s", UINT64_MAX, &ms), -1);
 }
 
 TEST(booleans_parse)
