@@ -113,6 +113,9 @@ TEST(options_are_checked_against_their_docs)
     pt_option unknown[] = { { "gamma", "1" } };
     CHECK_EQ_INT(ptu_options_check("t", unknown, 1, docs, e, sizeof e), PT_EOPTION);
     CHECK_STR_EQ(e, "t: unknown option \"gamma\" (known: alpha, beta)");
+    pt_option odd[] = { { "bad\x01key\n", "1" } };
+    CHECK_EQ_INT(ptu_options_check("t", odd, 1, docs, e, sizeof e), PT_EOPTION);
+    CHECK_STR_CONTAINS(e, "unknown option \"bad?key?\"");
     pt_option twice[] = { { "beta", "1" }, { "beta", "2" } };
     CHECK_EQ_INT(ptu_options_check("t", twice, 2, docs, e, sizeof e), PT_EOPTION);
     CHECK_STR_CONTAINS(e, "given twice");
