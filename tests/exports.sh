@@ -18,10 +18,19 @@ expected=$(printf '%s\n' pt_addr_format pt_loader_canonical_mode pt_loader_defau
 [ "$syms" = "$expected" ]
 ok $? "libpilot-transport exports exactly the loader API (got: $(echo $syms))"
 
-# Hardened linking: full RELRO on plugins and the host.
-for f in "$PILOT_TRANSPORT_DIR"/pilot-transport-*.so "$PT_HOST"; do
+# Hardened builds: full RELRO, position independence, the stack protector
+# and (in optimised builds) _FORTIFY_SOURCE's checked functions.
+for f in "$PILOT_TRANSPORT_DIR"/pilot-transport-*.so "$PT_HOST" "$PT_BEACON"; do
     readelf -d "$f" | grep -q 'BIND_NOW\|FLAGS.*NOW' && readelf -l "$f" | grep -q GNU_RELRO
     ok $? "$(basename "$f") is linked with RELRO and BIND_NOW"
+    readelf -h "$f" | grep -q 'Type:.*DYN'
+    ok $? "$(basename "$f") is position independent"
+    ${NM:-nm} -D "$f" | grep -q ' U __stack_chk_fail'
+    ok $? "$(basename "$f") is built with the stack protector"
+    if grep -q -- '-D_FORTIFY_SOURCE' "$PT_BUILDDIR/Makefile"; then
+        ${NM:-nm} -D "$f" | grep -q ' U __.*_chk'
+        ok $? "$(basename "$f") uses _FORTIFY_SOURCE's checked functions"
+    fi
 done
 
 done_testing
