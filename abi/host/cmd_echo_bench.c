@@ -8,38 +8,16 @@
  */
 #include "config.h"
 
+#include "bench_frame.h"
+
 #include "host.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define HDR 16
+#define HDR BENCH_FRAME_HDR
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static unsigned char pattern(uint64_t seq, size_t i)
-{
-    return (unsigned char)(seq * 131 + i * 7 + 1);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 int cmd_echo_bench(int argc, char **argv)
 {
@@ -97,10 +75,10 @@ int cmd_echo_bench(int argc, char **argv)
     const pt_addr *dst = h.has_peer ? &h.peer_addr : NULL;
     while (received < count) {
         while (sent < count && sent - received < window) {
-            put64(out, sent);
-            put64(out + 8, host_now_ns());
+            bench_put64(out, sent);
+            bench_put64(out + 8, host_now_ns());
             for (size_t i = HDR; i < size; i++)
-                out[i] = pattern(sent, i);
+                out[i] = bench_pattern(sent, i);
             rc = h.plugin->send(c, out, size, dst);
             if (rc < 0) {
                 host_error(&h, "send frame %llu: %s", (unsigned long long)sent,
@@ -120,7 +98,7 @@ int cmd_echo_bench(int argc, char **argv)
             host_error(&h, "recv: %s", host_conn_error(&h, c, rc, why, sizeof why));
             goto out;
         }
-        uint64_t now = host_now_ns(), seq = (size_t)rc >= HDR ? get64(in) : UINT64_MAX;
+        uint64_t now = host_now_ns(), seq = (size_t)rc >= HDR ? bench_get64(in) : UINT64_MAX;
         if ((uint64_t)rc != size || seq >= sent || seen[seq]) {
             host_error(&h, "unexpected frame: %d bytes, sequence %llu (want %llu bytes, an "
                            "outstanding sequence)",
@@ -128,16 +106,16 @@ int cmd_echo_bench(int argc, char **argv)
             goto out;
         }
         for (size_t i = HDR; i < size; i++) {
-            if (in[i] != pattern(seq, i)) {
+            if (in[i] != bench_pattern(seq, i)) {
                 host_error(&h, "frame %llu corrupted at byte %zu", (unsigned long long)seq, i);
                 goto out;
             }
         }
         seen[seq] = 1;
-        rtt[received++] = now - get64(in + 8);
+        rtt[received++] = now - bench_get64(in + 8);
     }
     double secs = (double)(host_now_ns() - start) / 1e9;
-    qsort(rtt, count, sizeof *rtt, cmp_u64);
+    qsort(rtt, count, sizeof *rtt, bench_cmp_u64);
     printf("RESULT frames=%llu bytes=%llu seconds=%.6f fps=%.0f mbps=%.2f rtt_p50_us=%.1f "
            "rtt_p99_us=%.1f\n",
            (unsigned long long)count, (unsigned long long)(count * size), secs,

@@ -41,6 +41,8 @@
  */
 #include "config.h"
 
+#include "bench_frame.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -105,30 +107,6 @@ static uint32_t get32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static unsigned char pattern(uint64_t seq, size_t i)
-{
-    return (unsigned char)(seq * 131 + i * 7 + 1);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void set_nodelay(int fd)
 {
@@ -372,7 +350,7 @@ static int ws_send(peer *p, unsigned char b0, const unsigned char *data, size_t 
         hl = 4;
     } else {
         h[1] = 127;
-        put64(h + 2, len);
+        bench_put64(h + 2, len);
         hl = 10;
     }
     if (queue(p, h, hl) != 0)
@@ -400,7 +378,7 @@ static int ws_next(peer *p, unsigned char *b0, unsigned char **data, size_t *len
                 if (n == 126)
                     n = (uint64_t)f[2] << 8 | f[3];
                 else if (n == 127)
-                    n = get64(f + 2);
+                    n = bench_get64(f + 2);
                 if (n > MAX_SIZE)
                     return -1;
                 if (have >= hl + n) {
@@ -607,7 +585,7 @@ static int run_handshake(const struct opts *o)
         gnutls_deinit(s);
         close(fd);
     }
-    qsort(ms, o->count, sizeof *ms, cmp_u64);
+    qsort(ms, o->count, sizeof *ms, bench_cmp_u64);
     printf("RESULT handshakes=%lu p50_ms=%.3f p99_ms=%.3f min_ms=%.3f\n", o->count,
            (double)ms[o->count / 2] / 1e6, (double)ms[(o->count * 99) / 100] / 1e6,
            (double)ms[0] / 1e6);
@@ -624,10 +602,10 @@ static int again(ssize_t r)
 static void build(unsigned char *out, size_t size, uint64_t seq)
 {
     put32(out, (uint32_t)size);
-    put64(out + 4, seq);
-    put64(out + 12, now_ns());
+    bench_put64(out + 4, seq);
+    bench_put64(out + 12, now_ns());
     for (size_t i = HDR; i < size; i++)
-        out[4 + i] = pattern(seq, i);
+        out[4 + i] = bench_pattern(seq, i);
 }
 
 static int run_client(const struct opts *o)
@@ -715,14 +693,14 @@ static int run_client(const struct opts *o)
             while (in_len - in_off >= 4 && in_len - in_off >= 4 + get32(in + in_off)) {
                 const unsigned char *f = in + in_off + 4;
                 uint32_t n = get32(in + in_off);
-                uint64_t seq = n >= HDR ? get64(f) : UINT64_MAX;
+                uint64_t seq = n >= HDR ? bench_get64(f) : UINT64_MAX;
                 if (n != size || seq >= sent || seen[seq])
                     die("client: unexpected frame: %" PRIu32 " bytes, sequence %" PRIu64, n, seq);
                 for (size_t i = HDR; i < size; i++)
-                    if (f[i] != pattern(seq, i))
+                    if (f[i] != bench_pattern(seq, i))
                         die("client: frame %" PRIu64 " corrupted at byte %zu", seq, i);
                 seen[seq] = 1;
-                rtt[received++] = now - get64(f + 8);
+                rtt[received++] = now - bench_get64(f + 8);
                 in_off += 4 + n;
             }
             if (in_off == in_len)
@@ -741,7 +719,7 @@ static int run_client(const struct opts *o)
             die("client: poll: %s", strerror(errno));
     }
     double secs = (double)(now_ns() - start) / 1e9;
-    qsort(rtt, count, sizeof *rtt, cmp_u64);
+    qsort(rtt, count, sizeof *rtt, bench_cmp_u64);
     printf("RESULT frames=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f fps=%.0f mbps=%.2f "
            "rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
            count, count * size, secs, (double)count / secs,

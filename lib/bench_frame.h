@@ -1,0 +1,41 @@
+/*
+ * bench_frame.h -- the frames echo-bench and the raw TLS baseline send, so
+ * that both measure the same thing: sequence (8 bytes, big-endian), send
+ * time in ns (8), then a pattern derived from the sequence, which catches
+ * corruption and mix-ups.  Internal.
+ */
+#ifndef PT_BENCH_FRAME_H
+#define PT_BENCH_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_FRAME_HDR 16
+
+static inline void bench_put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static inline uint64_t bench_get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static inline unsigned char bench_pattern(uint64_t seq, size_t i)
+{
+    return (unsigned char)(seq * 131 + i * 7 + 1);
+}
+
+/* qsort comparator for round-trip times. */
+static inline int bench_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#endif
