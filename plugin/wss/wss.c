@@ -117,16 +117,9 @@ static int is_closed(pt_conn *c)
 /* Wait for fd events (or close), at most ms.  Never holds the lock. */
 static void wait_fd(pt_conn *c, int fd, short events, int extra_fd, int ms)
 {
+    /* poll skips entries whose fd is negative: no need to compact. */
     struct pollfd p[3] = { { c->close_fd, POLLIN, 0 }, { fd, events, 0 }, { extra_fd, POLLIN, 0 } };
-    int n = 1;
-    if (fd >= 0)
-        n = 2;
-    if (extra_fd >= 0) {
-        if (n == 1)
-            p[1] = p[2];
-        n++;
-    }
-    if (poll(p, (nfds_t)n, ms) < 0 && errno != EINTR)
+    if (poll(p, 3, ms) < 0 && errno != EINTR)
         ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: poll: %s", strerror(errno));
 }
 
