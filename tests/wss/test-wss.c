@@ -28,170 +28,12 @@
 #include <gnutls/x509.h>
 #include <nettle/base64.h>
 
+#include "harness.h"
 #include "identity.h"
 #include "pilot_transport_loader.h"
 #include "tap.h"
 #include "thread_wait.h"
 #include "util.h"
-
-#define NODE 7
-
-static const pt_plugin *wss;
-static const char *beacon_bin;
-static char dir[256], certs[512], registry[512];
-static pt_identity me, stranger;
-static char err[PT_ERRMSG_MAX];
-/* Under valgrind everything is ~10x slower: make check-valgrind sets
- * PT_TIME_SCALE=10 and every duration here stretches with it. */
-static int scale = 1;
-
-/* A duration option value of ms (scaled), e.g. "1000ms". */
-static const char *dur(int ms)
-{
-    static char bufs[8][32];
-    static int next;
-    char *b = bufs[next++ % 8];
-    snprintf(b, sizeof bufs[0], "%dms", ms * scale);
-    return b;
-}
-
-/* ---- The beacon process ------------------------------------------------- */
-
-typedef struct beacon {
-    pid_t pid;
-    int port;
-    int out_fd;
-} beacon;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Start the beacon with the given cert name and extra flags (NULL ended);
- * port 0 picks a free one.  Waits for its READY line. */
-static int beacon_start(beacon *b, const char *cert, int port, const char *const *flags)
-{
-    int pipefd[2];
-    char listen_arg[64], cert_arg[600], key_arg[600], reg_arg[600];
-    const char *argv[32];
-    int n = 0;
-
-    snprintf(listen_arg, sizeof listen_arg, "--listen=127.0.0.1:%d", port);
-    snprintf(cert_arg, sizeof cert_arg, "--cert=%s/%s.pem", certs, cert);
-    snprintf(key_arg, sizeof key_arg, "--key=%s/%s-key.pem", certs, cert);
-    snprintf(reg_arg, sizeof reg_arg, "--registry=%s", registry);
-    argv[n++] = beacon_bin;
-    argv[n++] = listen_arg;
-    argv[n++] = cert_arg;
-    argv[n++] = key_arg;
-    argv[n++] = reg_arg;
-    argv[n++] = "--mode=echo"; /* the tests' flags may override it */
-    for (; flags && *flags && n < 30; flags++)
-        argv[n++] = *flags;
-    argv[n] = NULL;
-
-    if (pipe2(pipefd, O_CLOEXEC) != 0)
-        return -1;
-    b->pid = fork();
-    if (b->pid == 0) {
-        dup2(pipefd[1], 1);
-        int devnull = open("/dev/null", O_WRONLY);
-        if (!getenv("PT_TEST_VERBOSE") && devnull >= 0)
-            dup2(devnull, 2);
-        /* execv's prototype predates const; it does not modify argv. */
-        union { const char **c; char **m; } av = { argv };
-        execv(beacon_bin, av.m);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    b->out_fd = pipefd[0];
-    /* Wait for "READY port=N". */
-    char line[128];
-    size_t len = 0;
-    int64_t deadline = now_ms() + 20000;
-    while (len < sizeof line - 1) {
-        struct pollfd p = { b->out_fd, POLLIN, 0 };
-        if (poll(&p, 1, (int)(deadline - now_ms())) <= 0)
-            break;
-        ssize_t r = read(b->out_fd, line + len, 1);
-        if (r <= 0)
-            break;
-        if (line[len] == '\n') {
-            line[len] = '\0';
-            if (sscanf(line, "READY port=%d", &b->port) == 1)
-                return 0;
-            len = 0;
-            continue;
-        }
-        len++;
-    }
-    printf("# beacon did not become ready\n");
-    kill(b->pid, SIGKILL);
-    waitpid(b->pid, NULL, 0);
-    b->pid = 0;
-    return -1;
-}
-
-static int beacon_stop_sig(beacon *b, int sig)
-{
-    int status = 0;
-    if (b->pid <= 0)
-        return -1;
-    kill(b->pid, sig);
-    waitpid(b->pid, &status, 0);
-    close(b->out_fd);
-    b->pid = 0;
-    return status;
-}
-
-static void beacon_stop(beacon *b)
-{
-    beacon_stop_sig(b, SIGTERM);
-}
-
-/* ---- Dialling ----------------------------------------------------------- */
-
-static int dial_with(const beacon *b, const pt_identity *id, const char *const *kv,
-                     pt_conn **c)
-{
-    pt_option opts[16];
-    char url[128], ca[600];
-    size_t n = 0;
-    int have_trust = 0;
-    snprintf(url, sizeof url, "wss://localhost:%d/v1/compat", b ? b->port : 1);
-    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
-    opts[n++] = (pt_option){ "url", url };
-    for (; kv && kv[0]; kv += 2) {
-        if (!strcmp(kv[0], "url"))
-            opts[0].value = kv[1];
-        else
-            opts[n++] = (pt_option){ kv[0], kv[1] };
-        if (!strcmp(kv[0], "tls-trust") || !strcmp(kv[0], "ca-file"))
-            have_trust = 1;
-    }
-    if (!have_trust)
-        opts[n++] = (pt_option){ "ca-file", ca };
-    pt_dial_params p;
-    memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
-    p.options = opts;
-    p.n_options = n;
-    p.identity = id;
-    err[0] = '\0';
-    *c = NULL;
-    return wss->dial(&p, c, err, sizeof err);
-}
-
-static void done(pt_conn *c)
-{
-    if (c) {
-        wss->close(c);
-        wss->free(c);
-    }
-}
 
 /* Start a beacon with flags and dial it with options kv as node NODE; NULL
  * (and a failed check) if either fails.  down() undoes it. */
@@ -213,48 +55,6 @@ static void down(beacon *b, pt_conn *c)
 {
     done(c);
     beacon_stop(b);
-}
-
-static pt_stats stats_of(pt_conn *c)
-{
-    pt_stats s;
-    memset(&s, 0, sizeof s);
-    s.struct_size = sizeof s;
-    wss->stats(c, &s);
-    return s;
-}
-
-/* Wait (at most ms) until the connection has redialled `count` times and,
- * if connected is set, is up again. */
-static int wait_redials(pt_conn *c, uint64_t count, int connected, int ms)
-{
-    int64_t deadline = now_ms() + (int64_t)ms * scale;
-    unsigned char buf[16];
-    while (now_ms() < deadline) {
-        pt_stats s = stats_of(c);
-        if (s.reconnects >= count && (!connected || s.state == PT_STATE_CONNECTED))
-            return 1;
-        /* recv doubles as the wait: it returns when a frame or nothing comes. */
-        wss->recv(c, buf, sizeof buf, NULL, 20);
-    }
-    return 0;
-}
-
-static int wait_reconnects(pt_conn *c, uint64_t count, int ms)
-{
-    return wait_redials(c, count, 1, ms);
-}
-
-static int wait_state(pt_conn *c, int state, int ms)
-{
-    int64_t deadline = now_ms() + (int64_t)ms * scale;
-    unsigned char buf[16];
-    while (now_ms() < deadline) {
-        if (stats_of(c).state == state)
-            return 1;
-        wss->recv(c, buf, sizeof buf, NULL, 20);
-    }
-    return 0;
 }
 
 /* Send a frame and expect it echoed back byte for byte. */
@@ -949,53 +749,10 @@ TEST(proxy_from_environment_and_no_proxy_bypass)
 
 /* ---- Setup ---------------------------------------------------------------- */
 
-static int write_registry(void)
-{
-    char pub[45];
-    FILE *f = fopen(registry, "w");
-    if (!f)
-        return -1;
-    ptu_identity_public_b64(&me, pub);
-    fprintf(f, "# test registry\n%d %s\n", NODE, pub);
-    fclose(f);
-    return 0;
-}
-
 int main(void)
 {
-    char cmd[1200], e[1024];
-    const char *src = getenv("PT_SRCDIR");
-    beacon_bin = getenv("PT_BEACON");
-    if (!src || !beacon_bin) {
-        printf("Bail out! PT_SRCDIR and PT_BEACON must be set (run via make check)\n");
+    if (harness_init() != 0)
         return 1;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    if (getenv("PT_TIME_SCALE") && atoi(getenv("PT_TIME_SCALE")) > 1)
-        scale = atoi(getenv("PT_TIME_SCALE"));
-    snprintf(dir, sizeof dir, "%s/pt-wss-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(dir)) {
-        printf("Bail out! mkdtemp\n");
-        return 1;
-    }
-    snprintf(certs, sizeof certs, "%s/certs", dir);
-    snprintf(registry, sizeof registry, "%s/registry", dir);
-    snprintf(cmd, sizeof cmd, "sh '%s/tests/wss/make-certs.sh' '%s' >/dev/null", src, certs);
-    if (system(cmd) != 0) {
-        printf("Bail out! make-certs.sh failed\n");
-        return 1;
-    }
-    if (ptu_identity_generate(&me, e, sizeof e) != PT_OK ||
-        ptu_identity_generate(&stranger, e, sizeof e) != PT_OK || write_registry() != 0) {
-        printf("Bail out! identities: %s\n", e);
-        return 1;
-    }
-    me.node_id = NODE;
-    stranger.node_id = NODE; /* right node, wrong key */
-    if (pt_loader_open("wss", NULL, &wss, e, sizeof e) != PT_OK) {
-        printf("Bail out! %s\n", e);
-        return 1;
-    }
 
     RUN(auth_with_ts_and_round_trip);
     RUN(auth_legacy_challenge_without_ts);
@@ -1033,10 +790,6 @@ int main(void)
     RUN(proxy_refusing_credentials_fails_without_the_password);
     RUN(proxy_from_environment_and_no_proxy_bypass);
 
-    ptu_wipe(&me, sizeof me);
-    ptu_wipe(&stranger, sizeof stranger);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", dir);
+    harness_cleanup();
     return tap_done();
 }

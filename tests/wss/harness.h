@@ -1,0 +1,68 @@
+/*
+ * harness.h -- shared by the programs that test the WSS plugin against the
+ * project's beacon (test-wss, torture, chaos, faults): the scratch
+ * directory and certificates, the identities, the beacon process, dialling.
+ *
+ * harness_init() makes a directory under $TMPDIR with a throwaway CA
+ * (tests/wss/make-certs.sh: ca.pem, server.pem, ...), identities `me`
+ * (node NODE, in the registry) and `stranger` (same node, another key),
+ * and loads the WSS plugin into `wss`.  On failure it prints a TAP
+ * "Bail out!" line.  harness_cleanup() wipes the keys and the directory.
+ */
+#ifndef PT_TEST_WSS_HARNESS_H
+#define PT_TEST_WSS_HARNESS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "identity.h"
+#include "pilot_transport.h"
+#include "pilot_transport_loader.h"
+
+#define NODE 7
+
+extern const pt_plugin *wss;
+extern const char *beacon_bin;
+extern char dir[256], certs[512], registry[512];
+extern pt_identity me, stranger;
+extern char err[PT_ERRMSG_MAX]; /* the last dial's error */
+/* Under valgrind everything is ~10x slower: make check-valgrind sets
+ * PT_TIME_SCALE=10 and every duration stretches with it. */
+extern int scale;
+
+int harness_init(void);
+void harness_cleanup(void);
+
+int64_t now_ms(void);
+/* A duration option value of ms (scaled), e.g. "1000ms"; 8 rotating buffers. */
+const char *dur(int ms);
+
+typedef struct beacon {
+    pid_t pid;
+    int port;   /* TLS port; in relay mode UDP listens on the same number */
+    int out_fd; /* the beacon's stdout, after READY */
+} beacon;
+
+/* Start the beacon with certificate `cert` (server, expired, ...), on port
+ * (0 picks a free one), in echo mode unless flags (NULL-ended) say
+ * otherwise.  Waits for its READY line.  0 or -1. */
+int beacon_start(beacon *b, const char *cert, int port, const char *const *flags);
+/* Signal it, reap it; returns its wait status (-1 if not running). */
+int beacon_stop_sig(beacon *b, int sig);
+void beacon_stop(beacon *b);
+
+/* Dial the beacon as id with options kv ("name", "value", ..., NULL); the
+ * url and ca-file default to the beacon and the test CA.  err holds the
+ * dial's message. */
+int dial_with(const beacon *b, const pt_identity *id, const char *const *kv, pt_conn **c);
+/* close + free; NULL is fine. */
+void done(pt_conn *c);
+
+pt_stats stats_of(pt_conn *c);
+/* Wait (at most ms, scaled) until c has redialled count times and, if
+ * connected is set, is up again; recv doubles as the wait. */
+int wait_redials(pt_conn *c, uint64_t count, int connected, int ms);
+int wait_reconnects(pt_conn *c, uint64_t count, int ms);
+int wait_state(pt_conn *c, int state, int ms);
+
+#endif
