@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,147 @@ int ptu_identity_parse(const char *text, size_t len, pt_identity *id, char *err,
 
 /* ---- Loading ----------------------------------------------------------- */
 
+/* At most this many symbolic links are followed (the kernel's own limit). */
+#define MAX_LINKS 40
+
+#ifdef PTU_IDENTITY_TEST_HOOK
+void (*ptu_identity_test_hook_before_open)(int hop, const char *name);
+#endif
+
+/* Objects an identity file may be reached through or stored in: ours, or
+ * root's (root can change anything anyway, so trusting it adds nothing,
+ * and /etc-style links keep working; OpenSSH decides the same). */
+static int trusted_owner(uid_t uid)
+{
+    return uid == geteuid() || uid == 0;
+}
+
+/*
+ * Open the identity file at path for reading, following symbolic links
+ * only when they are owned by us or root.  Returns the descriptor, or a
+ * negative PT_ code with a message.
+ *
+ * The order makes every check apply to the object that is finally read;
+ * nothing is checked by name and then opened by name again:
+ *   1. The directory part of the name is opened (O_PATH; links on the way
+ *      are followed like in any path, directories are not vetted).
+ *   2. The last component is opened with O_NOFOLLOW.  If it is not a
+ *      symbolic link, that descriptor is the file, and the caller checks
+ *      its type, owner and mode on it (fstat), so a rename or swap before
+ *      the open cannot slip another file past the checks.
+ *   3. If it is a link (ELOOP), the link itself is opened (O_PATH |
+ *      O_NOFOLLOW), its owner checked with fstat on that descriptor, and its
+ *      target read from the same descriptor (readlinkat ""): a link swapped
+ *      in after the check is never the one read.  The target is then
+ *      resolved from step 1, relative to the link's directory.  A link
+ *      swapped in for the target in the meantime meets step 3 again.
+ */
+static int open_identity(const char *path, char *err, size_t errlen)
+{
+    char *name = malloc(PATH_MAX + 1), *next = malloc(PATH_MAX + 1), *tmp;
+    int dirfd = AT_FDCWD, fd = -1, lfd = -1, rc;
+    struct stat st;
+
+    if (!name || !next) {
+        rc = id_err(err, errlen, path, PT_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (strlen(path) > PATH_MAX) {
+        rc = id_err(err, errlen, path, PT_EINVAL, "%s", strerror(ENAMETOOLONG));
+        goto out;
+    }
+    strcpy(name, path);
+    for (int hop = 0;; hop++) {
+        char *slash = strrchr(name, '/');
+        strcpy(next, name); /* the name as given, for a message */
+        if (slash) {
+            /* "a/b/c": open "a/b/" from dirfd, keep "c" (name becomes it,
+             * so a retry below starts from the right directory). */
+            char keep = slash[1];
+            slash[1] = '\0';
+            int nd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            slash[1] = keep;
+            if (nd < 0) {
+                rc = id_err(err, errlen, path, PT_EINVAL, "%s", strerror(errno));
+                goto out;
+            }
+            if (dirfd >= 0)
+                close(dirfd);
+            dirfd = nd;
+            memmove(name, slash + 1, strlen(slash + 1) + 1);
+        }
+        if (*name == '\0')
+            strcpy(name, "."); /* "dir/": the directory itself */
+#ifdef PTU_IDENTITY_TEST_HOOK
+        if (ptu_identity_test_hook_before_open)
+            ptu_identity_test_hook_before_open(hop, name);
+#endif
+        /* O_NONBLOCK: opening a FIFO must not hang; the caller refuses it. */
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd >= 0) {
+            rc = fd;
+            goto out;
+        }
+        if (errno != ELOOP) {
+            rc = id_err(err, errlen, path, PT_EINVAL, "%s", strerror(errno));
+            goto out;
+        }
+        /* The last component is a symbolic link. */
+        if (hop == MAX_LINKS) {
+            rc = id_err(err, errlen, path, PT_EINVAL, "%s", strerror(ELOOP));
+            goto out;
+        }
+        lfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (lfd < 0 || fstat(lfd, &st) != 0) {
+            rc = id_err(err, errlen, path, PT_EINVAL, "%s", strerror(errno));
+            goto out;
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            /* Replaced by something else since the open: look again. */
+            close(lfd);
+            lfd = -1;
+            continue;
+        }
+        if (!trusted_owner(st.st_uid)) {
+            if (hop == 0)
+                rc = ptu_err(err, errlen, PT_EINVAL,
+                             "identity file %s is a symbolic link owned by uid %u, neither "
+                             "you (uid %u) nor root; refusing to follow it",
+                             path, (unsigned)st.st_uid, (unsigned)geteuid());
+            else
+                rc = ptu_err(err, errlen, PT_EINVAL,
+                             "identity file %s leads through the symbolic link \"%s\", owned "
+                             "by uid %u, neither you (uid %u) nor root; refusing to follow it",
+                             path, next, (unsigned)st.st_uid, (unsigned)geteuid());
+            goto out;
+        }
+        ssize_t n = readlinkat(lfd, "", next, PATH_MAX + 1);
+        if (n < 0 || n > PATH_MAX) {
+            rc = id_err(err, errlen, path, PT_EINVAL, "reading a symbolic link: %s",
+                        strerror(n < 0 ? errno : ENAMETOOLONG));
+            goto out;
+        }
+        if (n == 0) {
+            rc = id_err(err, errlen, path, PT_EINVAL, "%s", strerror(ENOENT));
+            goto out;
+        }
+        next[n] = '\0';
+        close(lfd);
+        lfd = -1;
+        tmp = name;
+        name = next;
+        next = tmp;
+    }
+out:
+    if (lfd >= 0)
+        close(lfd);
+    if (dirfd >= 0)
+        close(dirfd);
+    free(name);
+    free(next);
+    return rc;
+}
+
 int ptu_identity_load(const char *path, pt_identity *id, char *err, size_t errlen)
 {
     const size_t max = PTU_IDENTITY_MAX_FILE;
@@ -237,16 +379,24 @@ int ptu_identity_load(const char *path, pt_identity *id, char *err, size_t errle
 
     if (!path || !*path || !id)
         return id_err(err, errlen, NULL, PT_EINVAL, "no identity file given");
-    /* O_NONBLOCK: opening a FIFO must not hang; fstat then refuses it. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    fd = open_identity(path, err, errlen);
     if (fd < 0)
-        return id_err(err, errlen, path, PT_EINVAL, "%s", strerror(errno));
+        return fd;
+    /* Every check is on the open descriptor: what is checked is what is read. */
     if (fstat(fd, &st) != 0) {
         rc = id_err(err, errlen, path, PT_EIO, "%s", strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
         rc = ptu_err(err, errlen, PT_EINVAL, "identity file %s is not a regular file", path);
+        goto out;
+    }
+    if (!trusted_owner(st.st_uid)) {
+        rc = ptu_err(err, errlen, PT_EINVAL,
+                     "identity file %s is owned by uid %u, neither you (uid %u) nor root; "
+                     "refusing to use it (its owner could change it: chown it to yourself, "
+                     "or run as its owner)",
+                     path, (unsigned)st.st_uid, (unsigned)geteuid());
         goto out;
     }
     if (st.st_size < 0 || (unsigned long long)st.st_size > max) {

@@ -36,13 +36,30 @@
 int ptu_identity_parse(const char *text, size_t len, pt_identity *id, char *err, size_t errlen);
 
 /* Load and parse the identity file at path, as ptu_identity_parse.  The
- * file must be a regular file of at most PTU_IDENTITY_MAX_FILE bytes with
- * no permission bits for group or others; the checks are made on the
- * opened descriptor (no race with a rename).  Messages name the file and,
- * for a permission problem, the chmod that fixes it.  Returns PT_OK;
- * PT_EINVAL when the file cannot be opened (message from strerror) or is
- * refused; PT_EIO when reading it fails; PT_ENOMEM. */
+ * file must be a regular file of at most PTU_IDENTITY_MAX_FILE bytes,
+ * owned by the effective user or root, with no permission bits for group
+ * or others.  Symbolic links to it (the last component of path, and any
+ * link that leads on from it) are followed only when they are owned by the
+ * effective user or root: whoever owns a link or the file decides what is
+ * read, and root can change anything anyway.  Directories on the way are
+ * not vetted.  Every check is made on a descriptor of the very object
+ * checked (the file opened with O_NOFOLLOW, each link opened with O_PATH),
+ * never by name and then opened by name again, so a file or link swapped
+ * in between cannot slip past them.  Messages name the file and the
+ * reason, and for a permission problem the chmod that fixes it.  Returns
+ * PT_OK; PT_EINVAL when the file cannot be opened (message from strerror)
+ * or is refused; PT_EIO when reading it fails; PT_ENOMEM. */
 int ptu_identity_load(const char *path, pt_identity *id, char *err, size_t errlen);
+
+#ifdef PTU_IDENTITY_TEST_HOOK
+/* Only in the unit test's own build of this file (-DPTU_IDENTITY_TEST_HOOK):
+ * when set, ptu_identity_load calls it just before each open on the way to
+ * the file (hop 0: the last component of path; hop N: what the N-th
+ * symbolic link names), with the name about to be opened, so a test can
+ * change the file system inside that window deterministically.  Product
+ * builds have no such pointer. */
+extern void (*ptu_identity_test_hook_before_open)(int hop, const char *name);
+#endif
 
 /* Make a new identity from a random seed (getrandom): sets the keys and
  * has_key = 1, leaves id->node_id untouched.  Returns PT_OK, or PT_EIO if

@@ -8,8 +8,36 @@ tap_failed=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pt-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
+# register_secrets: add the private key of every identity file in $TMP (or
+# a directory below it) that is not registered yet to
+# $PT_BUILDDIR/tests/secrets.list, for tests/secrets.sh (the format is in
+# tests/secrets.h).  Called by ok and done_testing, so keys made by any means
+# ("host keygen", "$PT_HOST" keygen) are registered by the next test point.
+# Only builtins run unless there is a new key.
+register_secrets() {
+    local f line pub priv reg=${PT_BUILDDIR:+$PT_BUILDDIR/tests/secrets.list}
+    local re='"private_key":"([A-Za-z0-9+/]{86}==)".*"public_key":"([A-Za-z0-9+/]{43}=)"'
+    [ -n "$reg" ] || return 0
+    for f in "$TMP"/*.json "$TMP"/*/*.json; do
+        line=
+        [ -f "$f" ] && read -r line <"$f"
+        [[ $line =~ $re ]] || continue
+        priv=${BASH_REMATCH[1]} pub=${BASH_REMATCH[2]}
+        case " $secrets_seen " in *" $pub "*) continue ;; esac
+        secrets_seen="$secrets_seen $pub"
+        (umask 077 && printf '%s\t%s\t%s\n%s\t%s\t%s\n' \
+            "${0##*/}: ${f##*/} (seed, base64)" "$pub" "${priv:0:42}" \
+            "${0##*/}: ${f##*/} (seed, hex)" "$pub" \
+            "$(printf '%s' "$priv" | base64 -d | head -c 32 | od -An -v -tx1 | tr -d ' \n')" \
+            >>"$reg") || echo "# secrets: cannot register in $reg"
+        echo "# secrets: registered key $pub (${0##*/}: ${f##*/})"
+    done
+}
+secrets_seen=
+
 # ok CONDITION-EXIT-STATUS NAME: one TAP test point.
 ok() {
+    register_secrets
     tap_n=$((tap_n + 1))
     if [ "$1" -eq 0 ]; then
         echo "ok $tap_n - $2"
@@ -25,6 +53,7 @@ ok() {
 }
 
 done_testing() {
+    register_secrets
     echo "1..$tap_n"
     [ "$tap_failed" -eq 0 ]
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "identity.h"
+#include "secrets.h"
 #include "tap.h"
 
 #include <dirent.h>
@@ -120,6 +121,15 @@ static void clear_dir(void)
         closedir(d);
 }
 
+/* ptu_identity_generate, registering the key for tests/secrets.sh. */
+static int generate(pt_identity *id)
+{
+    int rc = ptu_identity_generate(id, err, sizeof err);
+    if (rc == PT_OK)
+        secrets_register_key("a generated key", id);
+    return rc;
+}
+
 static pt_identity blank(void)
 {
     pt_identity id;
@@ -189,7 +199,7 @@ TEST(generate_makes_a_consistent_key)
     char priv[89], pub[45], text[256];
     pt_identity back = blank();
 
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(id.has_key, 1);
     CHECK_EQ_INT(id.node_id, 4242);
     CHECK(memcmp(id.private_key + 32, id.public_key, 32) == 0);
@@ -204,8 +214,8 @@ TEST(generate_makes_a_consistent_key)
 TEST(generate_makes_different_keys_each_time)
 {
     pt_identity a = blank(), b = blank();
-    CHECK_EQ_INT(ptu_identity_generate(&a, err, sizeof err), PT_OK);
-    CHECK_EQ_INT(ptu_identity_generate(&b, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&a), PT_OK);
+    CHECK_EQ_INT(generate(&b), PT_OK);
     CHECK(memcmp(a.private_key, b.private_key, 32) != 0);
 }
 
@@ -215,7 +225,7 @@ TEST(save_then_load_round_trips)
 {
     pt_identity id = blank(), back = blank();
     const char *p = in_dir("identity.json");
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(p, &id, 0, err, sizeof err), PT_OK);
     CHECK_EQ_INT(ptu_identity_load(p, &back, err, sizeof err), PT_OK);
     CHECK(memcmp(back.private_key, id.private_key, 64) == 0);
@@ -229,7 +239,7 @@ TEST(saved_file_has_mode_0600_whatever_the_umask)
     static const mode_t masks[] = { 0, 022, 077 };
     pt_identity id = blank();
     struct stat st;
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++) {
         mode_t old = umask(masks[i]);
         const char *p = in_dir("identity.json");
@@ -260,7 +270,7 @@ TEST(saved_file_is_the_documented_json)
 TEST(save_leaves_no_temporary_file)
 {
     pt_identity id = blank();
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(in_dir("identity.json"), &id, 0, err, sizeof err), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(in_dir("identity.json"), &id, 1, err, sizeof err), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(in_dir("identity.json"), &id, 0, err, sizeof err), PT_EINVAL);
@@ -273,7 +283,7 @@ TEST(save_refuses_to_overwrite_without_force)
     pt_identity id = blank();
     char buf[64], want[4096];
     const char *p = write_file("identity.json", "keep me", 7, 0600);
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(p, &id, 0, err, sizeof err), PT_EINVAL);
     snprintf(want, sizeof want,
              "identity file %s already exists; refusing to overwrite it (use -force)", p);
@@ -289,7 +299,7 @@ TEST(save_refuses_a_dangling_symlink_without_force)
     pt_identity id = blank();
     const char *p = in_dir("identity.json");
     CHECK_EQ_INT(symlink("nowhere", p), 0);
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(p, &id, 0, err, sizeof err), PT_EINVAL);
     CHECK_STR_CONTAINS(err, "already exists");
     CHECK_EQ_INT(access(in_dir("nowhere"), F_OK), -1);
@@ -301,7 +311,7 @@ TEST(save_overwrites_with_force)
     pt_identity id = blank(), back = blank();
     struct stat st;
     const char *p = write_file("identity.json", "old", 3, 0644);
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(p, &id, 1, err, sizeof err), PT_OK);
     CHECK_EQ_INT(stat(p, &st), 0);
     CHECK_EQ_INT(st.st_mode & 07777, 0600);
@@ -314,7 +324,7 @@ TEST(save_overwrites_with_force)
 TEST(save_into_a_missing_directory_fails)
 {
     pt_identity id = blank();
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(in_dir("no/such/dir/id.json"), &id, 1, err, sizeof err),
                  PT_EIO);
     CHECK_STR_CONTAINS(err, "cannot create a temporary file: No such file or directory");
@@ -326,7 +336,7 @@ TEST(save_over_a_directory_with_force_fails_and_cleans_up)
     pt_identity id = blank();
     const char *p = in_dir("adir");
     CHECK_EQ_INT(mkdir(p, 0700), 0);
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(in_dir("adir"), &id, 1, err, sizeof err), PT_EIO);
     CHECK_STR_CONTAINS(err, "cannot move the new file into place");
     CHECK_EQ_INT(count_entries(), 1); /* only the directory: temp file removed */
@@ -339,7 +349,7 @@ TEST(save_refuses_a_missing_or_inconsistent_key)
     CHECK_EQ_INT(ptu_identity_save(in_dir("id.json"), &id, 0, err, sizeof err), PT_EINVAL);
     CHECK_STR_CONTAINS(err, "no key to save");
     CHECK_EQ_INT(ptu_identity_save(in_dir("id.json"), NULL, 0, err, sizeof err), PT_EINVAL);
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     id.public_key[0] ^= 1;
     CHECK_EQ_INT(ptu_identity_save(in_dir("id.json"), &id, 0, err, sizeof err), PT_EINVAL);
     CHECK_STR_CONTAINS(err, "does not match its seed");
@@ -349,7 +359,7 @@ TEST(save_refuses_a_missing_or_inconsistent_key)
 TEST(save_refuses_a_path_without_a_file_name)
 {
     pt_identity id = blank();
-    CHECK_EQ_INT(ptu_identity_generate(&id, err, sizeof err), PT_OK);
+    CHECK_EQ_INT(generate(&id), PT_OK);
     CHECK_EQ_INT(ptu_identity_save(in_dir(""), &id, 1, err, sizeof err), PT_EINVAL);
     CHECK_STR_CONTAINS(err, "not a file name");
     CHECK_EQ_INT(ptu_identity_save(in_dir(".."), &id, 1, err, sizeof err), PT_EINVAL);
@@ -614,6 +624,249 @@ TEST(load_keeps_node_id)
     clear_dir();
 }
 
+/* ---- load: owners, symbolic links, and the window before the open ------ */
+
+#define OTHER_UID 65534 /* nobody */
+#define KEY_JSON "{\"private_key\":\"" PRIV1 "\",\"public_key\":\"" PUB1 "\"}\n"
+
+/* DIR/name as a new string (in_dir's buffer is reused). */
+static char *dir_path(const char *name)
+{
+    char *p = strdup(in_dir(name));
+    if (!p)
+        abort();
+    return p;
+}
+
+/* A valid identity file DIR/name with the given mode. */
+static void write_key(const char *name, mode_t mode)
+{
+    write_file(name, KEY_JSON, strlen(KEY_JSON), mode);
+}
+
+/* A symbolic link DIR/name -> target, owned by uid (as root) or by us (uid
+ * -1).  Returns 0 or -1 with a diagnostic. */
+static int make_link(const char *name, const char *target, long uid)
+{
+    const char *p = in_dir(name);
+    if (symlink(target, p) != 0 || (uid >= 0 && lchown(p, (uid_t)uid, (gid_t)uid) != 0)) {
+        printf("# symlink %s -> %s: %s\n", p, target, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Load DIR/name; the code, with the message in err. */
+static int load_name(const char *name, pt_identity *id)
+{
+    char *p = dir_path(name);
+    int rc;
+    err[0] = '\0';
+    rc = ptu_identity_load(p, id, err, sizeof err);
+    free(p);
+    return rc;
+}
+
+TEST(load_follows_a_symlink_owned_by_us)
+{
+    pt_identity id = blank();
+    write_key("real.json", 0600);
+    CHECK_EQ_INT(make_link("id.json", "real.json", -1), 0);
+    CHECK_EQ_INT(load_name("id.json", &id), PT_OK);
+    CHECK(memcmp(id.public_key, pub1, 32) == 0);
+    clear_dir();
+}
+
+TEST(load_resolves_each_link_relative_to_its_own_directory)
+{
+    pt_identity id = blank();
+    char *sub = dir_path("sub");
+    CHECK_EQ_INT(mkdir(sub, 0700), 0);
+    write_key("sub/real.json", 0600);
+    /* id.json -> sub/l2 -> real.json, which is sub/real.json, not DIR/real.json */
+    CHECK_EQ_INT(make_link("sub/l2", "real.json", -1), 0);
+    CHECK_EQ_INT(make_link("id.json", "sub/l2", -1), 0);
+    CHECK_EQ_INT(load_name("id.json", &id), PT_OK);
+    if (err[0])
+        printf("# %s\n", err);
+    /* An absolute target too. */
+    char *abs_target = dir_path("sub/real.json");
+    CHECK_EQ_INT(make_link("abs.json", abs_target, -1), 0);
+    CHECK_EQ_INT(load_name("abs.json", &id), PT_OK);
+    free(abs_target);
+    (void)unlink(in_dir("sub/l2"));
+    (void)unlink(in_dir("sub/real.json"));
+    clear_dir();
+    free(sub);
+}
+
+TEST(load_names_a_dangling_symlink_as_missing)
+{
+    pt_identity id = blank();
+    char want[4096];
+    char *p = dir_path("id.json");
+    CHECK_EQ_INT(make_link("id.json", "nowhere.json", -1), 0);
+    CHECK_EQ_INT(load_name("id.json", &id), PT_EINVAL);
+    snprintf(want, sizeof want, "identity file %s: No such file or directory", p);
+    CHECK_STR_EQ(err, want);
+    free(p);
+    clear_dir();
+}
+
+TEST(load_refuses_a_symlink_loop)
+{
+    pt_identity id = blank();
+    CHECK_EQ_INT(make_link("a.json", "b.json", -1), 0);
+    CHECK_EQ_INT(make_link("b.json", "a.json", -1), 0);
+    CHECK_EQ_INT(load_name("a.json", &id), PT_EINVAL);
+    CHECK_STR_CONTAINS(err, "a.json: Too many levels of symbolic links");
+    clear_dir();
+}
+
+TEST(load_refuses_a_symlink_owned_by_another_user)
+{
+    pt_identity id = blank();
+    char want[4096];
+    char *p = dir_path("id.json");
+    write_key("real.json", 0600);
+    CHECK_EQ_INT(make_link("id.json", "real.json", OTHER_UID), 0);
+    CHECK_EQ_INT(load_name("id.json", &id), PT_EINVAL);
+    snprintf(want, sizeof want,
+             "identity file %s is a symbolic link owned by uid %d, neither you (uid %u) nor "
+             "root; refusing to follow it", p, OTHER_UID, (unsigned)geteuid());
+    CHECK_STR_EQ(err, want);
+    CHECK_EQ_INT(id.has_key, 0);
+    free(p);
+    clear_dir();
+}
+
+TEST(load_refuses_a_foreign_link_further_down_a_chain)
+{
+    pt_identity id = blank();
+    write_key("real.json", 0600);
+    CHECK_EQ_INT(make_link("l2", "real.json", OTHER_UID), 0);
+    CHECK_EQ_INT(make_link("id.json", "l2", -1), 0);
+    CHECK_EQ_INT(load_name("id.json", &id), PT_EINVAL);
+    CHECK_STR_CONTAINS(err, "id.json leads through the symbolic link \"l2\", owned by uid 65534, "
+                            "neither you");
+    CHECK_STR_CONTAINS(err, "refusing to follow it");
+    CHECK_EQ_INT(id.has_key, 0);
+    clear_dir();
+}
+
+TEST(load_refuses_a_file_owned_by_another_user)
+{
+    pt_identity id = blank();
+    write_key("id.json", 0600);
+    CHECK_EQ_INT(chown(in_dir("id.json"), OTHER_UID, OTHER_UID), 0);
+    CHECK_EQ_INT(load_name("id.json", &id), PT_EINVAL);
+    CHECK_STR_CONTAINS(err, "id.json is owned by uid 65534, neither you (uid 0) nor root; "
+                            "refusing to use it");
+    CHECK_EQ_INT(id.has_key, 0);
+    clear_dir();
+}
+
+/* Run as root with the effective uid of nobody: root's links are followed,
+ * another user's are not, and nobody's own file is accepted. */
+TEST(load_follows_root_owned_links_for_other_users)
+{
+    pt_identity id = blank();
+    write_key("real.json", 0600);
+    CHECK_EQ_INT(chown(in_dir("real.json"), OTHER_UID, OTHER_UID), 0);
+    CHECK_EQ_INT(make_link("root.json", "real.json", 0), 0);
+    CHECK_EQ_INT(make_link("other.json", "real.json", OTHER_UID - 1), 0);
+    CHECK_EQ_INT(seteuid(OTHER_UID), 0);
+    CHECK_EQ_INT(load_name("root.json", &id), PT_OK);
+    if (err[0])
+        printf("# %s\n", err);
+    CHECK_EQ_INT(load_name("real.json", &id), PT_OK);
+    CHECK_EQ_INT(load_name("other.json", &id), PT_EINVAL);
+    CHECK_STR_CONTAINS(err, "is a symbolic link owned by uid 65533, neither you (uid 65534) "
+                            "nor root");
+    CHECK_EQ_INT(seteuid(0), 0);
+    clear_dir();
+}
+
+/* The hook in the window before each open: on hop `at`, rename
+ * DIR/swap_from over DIR/swap_to, once. */
+static int swap_at = -1, swap_done, hook_calls;
+static char swap_from[1400], swap_to[1400];
+
+static void swap_hook(int hop, const char *name)
+{
+    (void)name;
+    hook_calls++;
+    if (hop == swap_at && !swap_done) {
+        swap_done = 1;
+        if (rename(swap_from, swap_to) != 0)
+            printf("# rename %s -> %s: %s\n", swap_from, swap_to, strerror(errno));
+    }
+}
+
+static void arm_swap(int hop, const char *from, const char *to)
+{
+    snprintf(swap_from, sizeof swap_from, "%s/%s", dir, from);
+    snprintf(swap_to, sizeof swap_to, "%s/%s", dir, to);
+    swap_at = hop;
+    swap_done = hook_calls = 0;
+    ptu_identity_test_hook_before_open = swap_hook;
+}
+
+static void disarm_swap(void)
+{
+    ptu_identity_test_hook_before_open = NULL;
+}
+
+/* id.json -> real.json (all fine).  After the link is read and before its
+ * target is opened, real.json is replaced by a group-readable file: what is
+ * checked is the file that is read, so the load is refused. */
+TEST(load_checks_the_file_it_opens_not_the_one_it_resolved)
+{
+    pt_identity id = blank();
+    write_key("real.json", 0600);
+    write_key("loose.json", 0644);
+    CHECK_EQ_INT(make_link("id.json", "real.json", -1), 0);
+    arm_swap(1, "loose.json", "real.json");
+    CHECK_EQ_INT(load_name("id.json", &id), PT_EINVAL);
+    disarm_swap();
+    CHECK_EQ_INT(swap_done, 1); /* the window was really hit */
+    CHECK_EQ_INT(hook_calls, 2);
+    CHECK_STR_CONTAINS(err, "id.json is readable by group or others (mode 0644)");
+    CHECK_EQ_INT(id.has_key, 0);
+    clear_dir();
+}
+
+/* id.json is a good regular file when the load starts; just before it is
+ * opened it becomes a link owned by another user (to a good file): the
+ * open does not follow it (O_NOFOLLOW) and the link is refused. */
+TEST(load_never_follows_a_foreign_link_swapped_in_before_the_open)
+{
+    pt_identity id = blank();
+    write_key("id.json", 0600);
+    write_key("real.json", 0600);
+    CHECK_EQ_INT(make_link("evil", "real.json", OTHER_UID), 0);
+    arm_swap(0, "evil", "id.json");
+    CHECK_EQ_INT(load_name("id.json", &id), PT_EINVAL);
+    disarm_swap();
+    CHECK_EQ_INT(swap_done, 1);
+    CHECK_STR_CONTAINS(err, "id.json is a symbolic link owned by uid 65534");
+    CHECK_EQ_INT(id.has_key, 0);
+    clear_dir();
+}
+
+/* Can uid OTHER_UID reach files in DIR (TMPDIR may be private)?  Leaves
+ * DIR searchable by others (its files keep their own modes). */
+static int other_user_can_reach_dir(void)
+{
+    int ok;
+    if (chmod(dir, 0711) != 0 || seteuid(OTHER_UID) != 0)
+        return 0;
+    ok = access(dir, X_OK) == 0;
+    if (seteuid(0) != 0)
+        abort();
+    return ok;
+}
+
 TEST(no_message_contains_private_key_text)
 {
     static const char *const files[] = {
@@ -691,6 +944,29 @@ int main(void)
     RUN(load_refuses_a_private_key_whose_public_half_does_not_match_its_seed);
     RUN(load_keeps_node_id);
     RUN(no_message_contains_private_key_text);
+    RUN(load_follows_a_symlink_owned_by_us);
+    RUN(load_resolves_each_link_relative_to_its_own_directory);
+    RUN(load_names_a_dangling_symlink_as_missing);
+    RUN(load_refuses_a_symlink_loop);
+    RUN(load_checks_the_file_it_opens_not_the_one_it_resolved);
+    if (geteuid() == 0) {
+        RUN(load_refuses_a_symlink_owned_by_another_user);
+        RUN(load_refuses_a_foreign_link_further_down_a_chain);
+        RUN(load_refuses_a_file_owned_by_another_user);
+        RUN(load_never_follows_a_foreign_link_swapped_in_before_the_open);
+        if (other_user_can_reach_dir())
+            RUN(load_follows_root_owned_links_for_other_users);
+        else
+            SKIP(load_follows_root_owned_links_for_other_users,
+                 "uid 65534 cannot reach the test directory under TMPDIR");
+    } else {
+        const char *why = "not root: cannot give a file or link to another user";
+        SKIP(load_refuses_a_symlink_owned_by_another_user, why);
+        SKIP(load_refuses_a_foreign_link_further_down_a_chain, why);
+        SKIP(load_refuses_a_file_owned_by_another_user, why);
+        SKIP(load_never_follows_a_foreign_link_swapped_in_before_the_open, why);
+        SKIP(load_follows_root_owned_links_for_other_users, why);
+    }
 
     clear_dir();
     if (rmdir(dir) != 0)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "secrets.h"
 #include "util.h"
 
 const pt_plugin *wss;
@@ -253,6 +254,8 @@ int harness_init(void)
     }
     me.node_id = NODE;
     stranger.node_id = NODE; /* right node, wrong key */
+    secrets_register_key("harness: me", &me); /* for tests/secrets.sh */
+    secrets_register_key("harness: stranger", &stranger);
     if (pt_loader_open("wss", NULL, &wss, e, sizeof e) != PT_OK) {
         printf("Bail out! %s\n", e);
         return -1;

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +32,7 @@
 #include "harness.h"
 #include "identity.h"
 #include "pilot_transport_loader.h"
+#include "secrets.h"
 #include "tap.h"
 #include "thread_wait.h"
 #include "util.h"
@@ -747,12 +749,158 @@ TEST(proxy_from_environment_and_no_proxy_bypass)
     beacon_stop(&b);
 }
 
+/* ---- Error paths: an unresolvable proxy, descriptors running out --------- */
+
+#define DEAD_PROXY_PW "h4-dead-proxy-pw"
+
+TEST(unresolvable_proxy_host_is_a_proxy_error_without_the_password)
+{
+    pt_conn *c;
+    const char *kv[] = { "proxy", "http://user:" DEAD_PROXY_PW "@no-such-host.invalid:3128",
+                         "dial-timeout", dur(10000), NULL };
+    /* .invalid never resolves (RFC 6761); keep a resolver that cannot reach
+     * its server from stretching the dial. */
+    setenv("RES_OPTIONS", "timeout:2 attempts:1", 1);
+    int rc = dial_with(NULL, &me, kv, &c);
+    unsetenv("RES_OPTIONS");
+    CHECK_EQ_INT(rc, PT_EPROXY);
+    CHECK(c == NULL);
+    CHECK_STR_CONTAINS(err, "wss dial: proxy: ");
+    CHECK_STR_CONTAINS(err, "no-such-host.invalid");
+    CHECK(strstr(err, DEAD_PROXY_PW) == NULL);
+    CHECK(strstr(err, "user:") == NULL);
+    done(c);
+}
+
+/* What a dial in a child with few descriptors left reports. */
+struct fd_dial {
+    int rc, fds_before, fds_after, status;
+    char err[PT_ERRMSG_MAX];
+};
+
+static int count_open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            n++;
+    return n;
+}
+
+/* In a forked child, lower RLIMIT_NOFILE so that exactly `spare` more
+ * descriptors can be opened, dial with the pinned roots (the memfd path),
+ * and report through a pipe.  The child exits normally, so valgrind and
+ * LeakSanitizer check it for leaks (status 0 means none). */
+static int dial_with_spare_fds(int spare, struct fd_dial *r)
+{
+    int p[2];
+    pid_t pid;
+
+    memset(r, 0, sizeof *r);
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    fflush(stdout); /* nothing buffered may be written twice */
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        struct fd_dial res;
+        struct rlimit rl, saved;
+        pt_conn *c = NULL;
+        int limit = -1, seen = 0;
+        const char *kv[] = { "tls-trust", "pinned", "url", "wss://127.0.0.1:1/v1/compat",
+                             "dial-timeout", dur(5000), NULL };
+        memset(&res, 0, sizeof res);
+        close(p[0]);
+        /* The limit is the number of the spare-th free descriptor: below it
+         * exactly `spare` are free, and the kernel hands out the lowest. */
+        for (int fd = 0; fd < 4096 && limit < 0; fd++)
+            if (fcntl(fd, F_GETFD) < 0 && seen++ == spare)
+                limit = fd;
+        if (limit < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            exit(3);
+        saved = rl;
+        rl.rlim_cur = (rlim_t)limit;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            exit(4);
+        res.fds_before = count_open_fds();
+        res.rc = dial_with(NULL, &me, kv, &c);
+        done(c);
+        res.fds_after = count_open_fds();
+        snprintf(res.err, sizeof res.err, "%s", err);
+        setrlimit(RLIMIT_NOFILE, &saved); /* LeakSanitizer needs descriptors at exit */
+        exit(write(p[1], &res, sizeof res) == (ssize_t)sizeof res ? 0 : 5);
+    }
+    close(p[1]);
+    size_t got = 0;
+    int64_t deadline = now_ms() + 20000 * scale;
+    while (got < sizeof *r) {
+        struct pollfd pf = { p[0], POLLIN, 0 };
+        int64_t left = deadline - now_ms();
+        if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+            break;
+        ssize_t n = read(p[0], (char *)r + got, sizeof *r - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(p[0]);
+    if (got < sizeof *r)
+        kill(pid, SIGKILL);
+    waitpid(pid, &r->status, 0);
+    if (got < sizeof *r) {
+        printf("# child with %d spare descriptors: no report (wait status %d)\n", spare,
+               r->status);
+        return -1;
+    }
+    return 0;
+}
+
+/* Exactly four spare descriptors: the three eventfds and the epoll
+ * instance fit, the pinned roots' memfd does not. */
+TEST(pinned_roots_memfd_failure_is_a_clean_error)
+{
+    struct fd_dial r;
+    CHECK_EQ_INT(dial_with_spare_fds(4, &r), 0);
+    CHECK_EQ_INT(r.rc, PT_EIO);
+    CHECK_STR_CONTAINS(r.err, "wss: pinned roots: memfd_create: Too many open files");
+    CHECK_EQ_INT(r.fds_after, r.fds_before); /* nothing left open */
+    CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0); /* no crash, no leak */
+}
+
+/* Every shortage from none to a few spare descriptors: a clean error
+ * (PT_EIO or PT_ENOMEM) with a message, nothing leaked, never a crash. */
+TEST(dial_fails_cleanly_however_few_descriptors_are_left)
+{
+    for (int spare = 0; spare <= 8; spare++) {
+        struct fd_dial r;
+        if (dial_with_spare_fds(spare, &r) != 0) {
+            CHECK(0);
+            continue;
+        }
+        if (r.rc != PT_EIO && r.rc != PT_ENOMEM)
+            printf("# %d spare: %d (%s)\n", spare, r.rc, r.err);
+        CHECK(r.rc == PT_EIO || r.rc == PT_ENOMEM);
+        CHECK(strncmp(r.err, "wss", 3) == 0);
+        if (spare < 4)
+            CHECK_STR_CONTAINS(r.err, "Too many open files");
+        CHECK_EQ_INT(r.fds_after, r.fds_before);
+        if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0)
+            printf("# %d spare: child wait status %d\n", spare, r.status);
+        CHECK(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0);
+    }
+}
+
 /* ---- Setup ---------------------------------------------------------------- */
 
 int main(void)
 {
     if (harness_init() != 0)
         return 1;
+    /* The proxy passwords used below, for tests/secrets.sh. */
+    secrets_register_password("tinyproxy password", "s3cret-pw");
+    secrets_register_password("wrong proxy password", "wrong-pw-123");
+    secrets_register_password("dead proxy password", DEAD_PROXY_PW);
 
     RUN(auth_with_ts_and_round_trip);
     RUN(auth_legacy_challenge_without_ts);
@@ -789,6 +937,9 @@ int main(void)
     RUN(dial_through_an_authenticating_proxy);
     RUN(proxy_refusing_credentials_fails_without_the_password);
     RUN(proxy_from_environment_and_no_proxy_bypass);
+    RUN(unresolvable_proxy_host_is_a_proxy_error_without_the_password);
+    RUN(pinned_roots_memfd_failure_is_a_clean_error);
+    RUN(dial_fails_cleanly_however_few_descriptors_are_left);
 
     harness_cleanup();
     return tap_done();
