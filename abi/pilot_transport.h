@@ -51,7 +51,7 @@ extern "C" {
 /* ---- Versioning -------------------------------------------------------- */
 
 #define PT_ABI_MAJOR 1
-#define PT_ABI_MINOR 0
+#define PT_ABI_MINOR 1
 
 #define PT_STRINGIFY_(x) #x
 #define PT_STRINGIFY(x) PT_STRINGIFY_(x)
@@ -155,6 +155,13 @@ typedef struct pt_dial_params {
 #define PT_HAS_FIELD(ptr, type, field) \
     ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
+/* One datagram for send_many (ABI 1.1). */
+typedef struct pt_frame {
+    const void *data;
+    size_t len;                  /* 1..PT_MAX_FRAME */
+    const pt_addr *dst;          /* as send's dst */
+} pt_frame;
+
 /* Connection state as seen by stats. */
 enum pt_state { PT_STATE_CONNECTED = 1, PT_STATE_RECONNECTING = 2, PT_STATE_CLOSED = 3 };
 
@@ -226,6 +233,20 @@ typedef struct pt_plugin {
 
     /* Release everything; c is invalid afterwards.  Calls close if needed. */
     void (*free)(pt_conn *c);
+
+    /* ABI 1.1: optional (NULL when the plugin was built for 1.0; the
+     * loader shows it as NULL then, so hosts test it before calling). */
+
+    /* Send frames[0..n) in order, exactly as n calls of send would, but
+     * let the transport coalesce the frames that are ready together into
+     * fewer writes (WSS: one TLS write; UDP: one sendmmsg).  Returns n when
+     * all were sent.  When an error stops it part way, returns how many
+     * frames were sent before it: frames[0..r) went out, the rest did NOT;
+     * the next call reports the error itself.  Returns the error code
+     * (as send's) if no frame was sent, and 0 for n == 0.  A bad frame
+     * (NULL data, over PT_MAX_FRAME) fails the call before anything is
+     * sent.  n must not exceed INT_MAX.  Blocks like send; close wakes it. */
+    int (*send_many)(pt_conn *c, const pt_frame *frames, size_t n);
 
     /* Functions added in later 1.x minors go here, at the end. */
 } pt_plugin;

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -20,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,26 +152,60 @@ fail:
     return rc;
 }
 
-static int udp_send(pt_conn *c, const void *buf, size_t len, const pt_addr *dst)
+/* The checks send and send_many make before sending: PT_OK with the
+ * destination as a sockaddr, or the error (recorded for last_error). */
+static int check_frame(pt_conn *c, const void *buf, size_t len, const pt_addr *dst,
+                       struct sockaddr_storage *ss, socklen_t *sl)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl;
-
-    if (!c)
-        return PT_EINVAL;
-    if (atomic_load_explicit(&c->closed, memory_order_acquire))
-        return PT_ECLOSED;
     if (!buf || len == 0 || !dst)
         return ptu_diag_fail(&c->diag, PT_EINVAL, "udp send: %s",
                              !dst ? "no destination address" : "empty datagram");
     if (len > PT_MAX_FRAME)
         return ptu_diag_fail(&c->diag, PT_ETOOLARGE,
                              "udp send: %zu bytes is over the %d-byte limit", len, PT_MAX_FRAME);
-    sl = ptu_addr_to_sockaddr(dst, c->family, &ss);
-    if (sl == 0)
+    *sl = ptu_addr_to_sockaddr(dst, c->family, ss);
+    if (*sl == 0)
         return ptu_diag_fail(&c->diag, PT_EINVAL,
                              "udp send: destination is not reachable from an IPv4 socket "
                              "(bind to [::]:PORT for IPv6)");
+    return PT_OK;
+}
+
+/* After a send failed with errno: PT_OK to try again (once the socket has
+ * room), or the error to report. */
+static int send_failed(pt_conn *c, size_t len, const pt_addr *dst)
+{
+    if (errno == EINTR)
+        return PT_OK;
+    if (errno == EMSGSIZE)
+        return ptu_diag_fail(&c->diag, PT_ETOOLARGE,
+                             "udp send: %zu bytes does not fit one UDP datagram", len);
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
+        char a[64];
+        return ptu_diag_fail(&c->diag, PT_EIO, "udp send to %s: %s",
+                             ptu_addr_format(dst, a, sizeof a), strerror(errno));
+    }
+    /* The socket buffer is full: wait for room, or for close. */
+    struct pollfd p[2] = { { c->fd, POLLOUT, 0 }, { c->wake_fd, POLLIN, 0 } };
+    if (poll(p, 2, -1) < 0 && errno != EINTR)
+        return ptu_diag_fail(&c->diag, PT_EIO, "udp send: poll: %s", strerror(errno));
+    if (atomic_load_explicit(&c->closed, memory_order_acquire))
+        return PT_ECLOSED;
+    return PT_OK;
+}
+
+static int udp_send(pt_conn *c, const void *buf, size_t len, const pt_addr *dst)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int rc;
+
+    if (!c)
+        return PT_EINVAL;
+    if (atomic_load_explicit(&c->closed, memory_order_acquire))
+        return PT_ECLOSED;
+    if ((rc = check_frame(c, buf, len, dst, &ss, &sl)) != PT_OK)
+        return rc;
     for (;;) {
         ssize_t n = sendto(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
                            (struct sockaddr *)&ss, sl);
@@ -177,23 +213,54 @@ static int udp_send(pt_conn *c, const void *buf, size_t len, const pt_addr *dst)
             ptu_counters_out(&c->n, (size_t)n);
             return (int)n;
         }
-        if (errno == EINTR)
-            continue;
-        if (errno == EMSGSIZE)
-            return ptu_diag_fail(&c->diag, PT_ETOOLARGE,
-                                 "udp send: %zu bytes does not fit one UDP datagram", len);
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
-            char a[64];
-            return ptu_diag_fail(&c->diag, PT_EIO, "udp send to %s: %s",
-                                 ptu_addr_format(dst, a, sizeof a), strerror(errno));
-        }
-        /* The socket buffer is full: wait for room, or for close. */
-        struct pollfd p[2] = { { c->fd, POLLOUT, 0 }, { c->wake_fd, POLLIN, 0 } };
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
-            return ptu_diag_fail(&c->diag, PT_EIO, "udp send: poll: %s", strerror(errno));
-        if (atomic_load_explicit(&c->closed, memory_order_acquire))
-            return PT_ECLOSED;
+        if ((rc = send_failed(c, len, dst)) != PT_OK)
+            return rc;
     }
+}
+
+/* Datagrams per sendmmsg call. */
+#define MMSG_BATCH 64
+
+static int udp_send_many(pt_conn *c, const pt_frame *f, size_t n)
+{
+    struct mmsghdr msg[MMSG_BATCH];
+    struct iovec iov[MMSG_BATCH];
+    struct sockaddr_storage ss[MMSG_BATCH];
+    socklen_t sl0;
+    size_t sent = 0;
+    int rc;
+
+    if (!c || (!f && n) || n > INT_MAX)
+        return PT_EINVAL;
+    if (atomic_load_explicit(&c->closed, memory_order_acquire))
+        return PT_ECLOSED;
+    for (size_t i = 0; i < n; i++) /* refuse a bad frame before sending any */
+        if ((rc = check_frame(c, f[i].data, f[i].len, f[i].dst, &ss[0], &sl0)) != PT_OK)
+            return rc;
+    while (sent < n) {
+        unsigned k = 0;
+        memset(msg, 0, sizeof msg);
+        for (; k < MMSG_BATCH && sent + k < n; k++) {
+            const pt_frame *fr = &f[sent + k];
+            socklen_t sl = ptu_addr_to_sockaddr(fr->dst, c->family, &ss[k]);
+            iov[k].iov_base = (void *)(uintptr_t)fr->data; /* sendmmsg does not write it */
+            iov[k].iov_len = fr->len;
+            msg[k].msg_hdr.msg_name = &ss[k];
+            msg[k].msg_hdr.msg_namelen = sl;
+            msg[k].msg_hdr.msg_iov = &iov[k];
+            msg[k].msg_hdr.msg_iovlen = 1;
+        }
+        int m = sendmmsg(c->fd, msg, k, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (m > 0) {
+            for (int i = 0; i < m; i++)
+                ptu_counters_out(&c->n, f[sent + (size_t)i].len);
+            sent += (size_t)m;
+            continue;
+        }
+        if ((rc = send_failed(c, f[sent].len, f[sent].dst)) != PT_OK)
+            return sent > 0 ? (int)sent : rc;
+    }
+    return (int)sent;
 }
 
 static int udp_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout_ms)
@@ -318,6 +385,7 @@ static const pt_plugin udp_plugin = {
     .stats = udp_stats,
     .last_error = udp_last_error,
     .free = udp_free,
+    .send_many = udp_send_many,
 };
 
 PT_EXPORT const pt_plugin *PT_ENTRY(void);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include <nettle/base64.h>
@@ -24,6 +25,12 @@
 #define SUBPROTOCOL "pilot.v1"
 /* Room for the largest message plus a control frame read behind it. */
 #define RX_CAP (PT_MAX_FRAME + 128)
+/* The send queue: one largest data message with its 14-byte header, plus
+ * room that only control frames may use, so a pong always fits. */
+#define TX_CTL_ROOM 512
+#define TX_CAP (PT_MAX_FRAME + 14 + TX_CTL_ROOM)
+/* Masking keys are drawn from getrandom() this many bytes at a time. */
+#define MASK_POOL 256
 
 struct wss_link {
     CURLM *multi;
@@ -36,6 +43,11 @@ struct wss_link {
     unsigned char ctl[128]; /* control frame being assembled (<= 125) */
     size_t ctl_len;
     int broken;         /* a read failed: the stream is out of step, read no more */
+    unsigned char *tx;  /* whole frames, masked, not yet written: [tx_off, tx_len) */
+    size_t tx_off, tx_len;
+    uint64_t tx_written; /* bytes written since the dial */
+    unsigned char masks[MASK_POOL]; /* unused keys are [mask_off, MASK_POOL) */
+    size_t mask_off;
 };
 
 int64_t wss_now_ms(void)
@@ -62,6 +74,7 @@ void wss_link_free(wss_link *l)
         curl_multi_cleanup(l->multi);
     curl_slist_free_all(l->headers);
     free(l->rx);
+    free(l->tx);
     free(l);
 }
 
@@ -143,30 +156,117 @@ static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen)
     }
 }
 
-int wss_link_write(wss_link *l, int kind, const void *buf, size_t len, size_t *done,
-                   char *err, size_t errlen)
+/* ---- Sending --------------------------------------------------------------
+ *
+ * libcurl's own framing (curl_ws_send without CURLWS_RAW_MODE) copies and
+ * masks a message one byte at a time through its buffer queue, and writes
+ * one message per TLS record.  So the link frames messages itself (RFC 6455
+ * 5.2, client side: always masked) into one send queue and hands whole
+ * runs of frames to libcurl in raw mode: several messages ready at once
+ * leave in one TLS write, and masking is a word-at-a-time copy.
+ */
+
+/* A fresh masking key (RFC 6455 5.3: unpredictable, from a strong source). */
+static int next_mask(wss_link *l, unsigned char key[4])
 {
-    unsigned flags = kind == WSS_MSG_TEXT    ? CURLWS_TEXT
-                     : kind == WSS_MSG_PING  ? CURLWS_PING
-                     : kind == WSS_MSG_PONG  ? CURLWS_PONG
-                     : kind == WSS_MSG_CLOSE ? CURLWS_CLOSE
-                                             : CURLWS_BINARY;
-    for (;;) {
+    if (l->mask_off + 4 > MASK_POOL) {
+        if (getrandom(l->masks, MASK_POOL, 0) != MASK_POOL)
+            return -1;
+        l->mask_off = 0;
+    }
+    memcpy(key, l->masks + l->mask_off, 4);
+    l->mask_off += 4;
+    return 0;
+}
+
+/* dst = src XOR the repeated 4-byte key, eight bytes at a time. */
+static void mask_copy(unsigned char *dst, const unsigned char *src, size_t len,
+                      const unsigned char key[4])
+{
+    uint32_t k;
+    uint64_t k8, v;
+    size_t i = 0;
+    memcpy(&k, key, 4);
+    k8 = (uint64_t)k << 32 | k; /* the key twice, in memory order either way */
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&v, src + i, 8);
+        v ^= k8;
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < len; i++)
+        dst[i] = src[i] ^ key[i & 3];
+}
+
+size_t wss_link_queued(const wss_link *l)
+{
+    return l->tx_len - l->tx_off;
+}
+
+uint64_t wss_link_written(const wss_link *l)
+{
+    return l->tx_written;
+}
+
+int wss_link_queue(wss_link *l, int kind, const void *buf, size_t len)
+{
+    static const unsigned char opcode[] = { [WSS_MSG_BINARY] = 0x2, [WSS_MSG_TEXT] = 0x1,
+                                            [WSS_MSG_PING] = 0x9, [WSS_MSG_PONG] = 0xa,
+                                            [WSS_MSG_CLOSE] = 0x8 };
+    int control = kind == WSS_MSG_PING || kind == WSS_MSG_PONG || kind == WSS_MSG_CLOSE;
+    size_t head = len < 126 ? 6 : len < 65536 ? 8 : 14;
+    size_t limit = control ? TX_CAP : TX_CAP - TX_CTL_ROOM;
+    unsigned char *p, key[4];
+
+    if (kind < WSS_MSG_BINARY || kind > WSS_MSG_CLOSE || len > PT_MAX_FRAME ||
+        (control && len > 125))
+        return PT_EINVAL;
+    if (l->tx_len + head + len > limit) {
+        if (l->tx_off == 0 || l->tx_len - l->tx_off + head + len > limit)
+            return WSS_AGAIN; /* flush first */
+        memmove(l->tx, l->tx + l->tx_off, l->tx_len - l->tx_off);
+        l->tx_len -= l->tx_off;
+        l->tx_off = 0;
+    }
+    if (next_mask(l, key) != 0)
+        return PT_EIO;
+    p = l->tx + l->tx_len;
+    *p++ = (unsigned char)(0x80 | opcode[kind]); /* FIN: never fragmented */
+    if (len < 126) {
+        *p++ = (unsigned char)(0x80 | len);
+    } else if (len < 65536) {
+        *p++ = 0x80 | 126;
+        *p++ = (unsigned char)(len >> 8);
+        *p++ = (unsigned char)len;
+    } else {
+        *p++ = 0x80 | 127;
+        for (int shift = 56; shift >= 0; shift -= 8)
+            *p++ = (unsigned char)((uint64_t)len >> shift);
+    }
+    memcpy(p, key, 4);
+    p += 4;
+    if (len)
+        mask_copy(p, buf, len, key);
+    l->tx_len += head + len;
+    return PT_OK;
+}
+
+int wss_link_flush(wss_link *l, char *err, size_t errlen)
+{
+    while (l->tx_off < l->tx_len) {
         size_t sent = 0;
-        /* libcurl wants the unsent rest of the same message on every call. */
-        CURLcode rc = curl_ws_send(l->easy, (const char *)buf + *done, len - *done, &sent, 0,
-                                   flags);
+        CURLcode rc = curl_ws_send(l->easy, l->tx + l->tx_off, l->tx_len - l->tx_off, &sent, 0, 0);
         if (rc == CURLE_AGAIN)
             return WSS_AGAIN;
         if (rc != CURLE_OK)
             return ptu_err(err, errlen, PT_EIO, "send: %s%s%s", curl_easy_strerror(rc),
                            *l->curl_err ? ": " : "", l->curl_err);
-        *done += sent;
-        if (*done >= len)
-            return PT_OK;
         if (sent == 0)
             return WSS_AGAIN;
+        l->tx_off += sent;
+        l->tx_written += sent;
     }
+    l->tx_off = l->tx_len = 0;
+    return PT_OK;
 }
 
 /* ---- Dial -------------------------------------------------------------- */
@@ -284,7 +384,9 @@ static int setup_easy(wss_link *l, const wss_config *cfg, const char *ca_path,
     } while (0)
     SET(CURLOPT_URL, cfg->url);
     SET(CURLOPT_CONNECT_ONLY, 2L); /* upgrade, then hand over to curl_ws_* */
-    SET(CURLOPT_WS_OPTIONS, (long)CURLWS_NOAUTOPONG); /* we answer pings between frames */
+    /* Raw mode: curl_ws_send writes the frames the link built (see
+     * Sending); curl_ws_recv still decodes.  We answer pings ourselves. */
+    SET(CURLOPT_WS_OPTIONS, (long)(CURLWS_RAW_MODE | CURLWS_NOAUTOPONG));
     SET(CURLOPT_HTTPHEADER, l->headers);
     SET(CURLOPT_ERRORBUFFER, l->curl_err);
     SET(CURLOPT_NOSIGNAL, 1L);
@@ -356,10 +458,10 @@ static int auth_read(wss_link *l, const char *step, int cancel_fd, int64_t deadl
         int rc = wss_link_read(l, m, why, sizeof why);
         if (rc == PT_OK) {
             if (m->kind == WSS_MSG_PING) {
-                size_t done = 0;
                 /* A pong is tiny: it fits the socket buffer or the link is dead. */
-                if (wss_link_write(l, WSS_MSG_PONG, m->data, m->len, &done, why, sizeof why) < 0)
-                    return ptu_err(err, errlen, PT_EIO, "wss auth: %s", why);
+                if (wss_link_queue(l, WSS_MSG_PONG, m->data, m->len) != PT_OK ||
+                    wss_link_flush(l, why, sizeof why) < 0)
+                    return ptu_err(err, errlen, PT_EIO, "wss auth: answering a ping: %s", why);
                 continue;
             }
             if (m->kind == WSS_MSG_PONG)
@@ -387,8 +489,7 @@ static int authenticate(wss_link *l, const pt_identity *id, int cancel_fd, int64
 {
     wss_msg m;
     wss_challenge ch;
-    char reply[WSS_AUTH_REPLY_MAX], why[PT_ERRMSG_MAX];
-    size_t done = 0;
+    char reply[WSS_AUTH_REPLY_MAX], why[PT_ERRMSG_MAX] = "";
     int rc;
 
     rc = auth_read(l, "auth challenge", cancel_fd, deadline_ms, &m, err, errlen);
@@ -404,23 +505,21 @@ static int authenticate(wss_link *l, const pt_identity *id, int cancel_fd, int64
     rc = wss_auth_build_reply(id, &ch, reply, sizeof reply, err, errlen);
     if (rc < 0)
         return rc;
-    size_t len = (size_t)rc;
-    for (;;) {
-        rc = wss_link_write(l, WSS_MSG_TEXT, reply, len, &done, why, sizeof why);
-        if (rc == PT_OK)
-            break;
-        if (rc != WSS_AGAIN) {
-            ptu_wipe(reply, sizeof reply);
-            return ptu_err(err, errlen, PT_EAUTH, "wss auth: sending the reply: %s", why);
-        }
-        rc = wait_socket(l->sock, POLLOUT, cancel_fd, deadline_ms);
+    rc = wss_link_queue(l, WSS_MSG_TEXT, reply, (size_t)rc);
+    ptu_wipe(reply, sizeof reply);
+    if (rc != PT_OK)
+        return ptu_err(err, errlen, PT_EAUTH, "wss auth: cannot queue the reply");
+    while ((rc = wss_link_flush(l, why, sizeof why)) != PT_OK) {
+        if (rc == WSS_AGAIN)
+            rc = wait_socket(l->sock, POLLOUT, cancel_fd, deadline_ms);
         if (rc != PT_OK) {
-            ptu_wipe(reply, sizeof reply);
-            return ptu_err(err, errlen, rc, "wss auth: sending the reply: %s",
-                           rc == PT_ETIMEDOUT ? "timed out" : "cancelled");
+            ptu_wipe(l->tx, WSS_AUTH_REPLY_MAX + 14); /* the signed reply */
+            return ptu_err(err, errlen, rc == PT_ETIMEDOUT || rc == PT_ECLOSED ? rc : PT_EAUTH,
+                           "wss auth: sending the reply: %s",
+                           rc == PT_ETIMEDOUT ? "timed out" : rc == PT_ECLOSED ? "cancelled" : why);
         }
     }
-    ptu_wipe(reply, sizeof reply);
+    ptu_wipe(l->tx, WSS_AUTH_REPLY_MAX + 14); /* the signed reply */
     rc = auth_read(l, "auth_ok", cancel_fd, deadline_ms, &m, err, errlen);
     if (rc != PT_OK)
         return rc;
@@ -468,9 +567,11 @@ int wss_link_dial(const wss_config *cfg, const pt_identity *id, const char *ca_p
         return ptu_err(err, errlen, PT_ENOMEM, "wss dial: out of memory");
     l->sock = CURL_SOCKET_BAD;
     l->rx = malloc(RX_CAP);
+    l->tx = malloc(TX_CAP);
+    l->mask_off = MASK_POOL; /* drawn at the first frame */
     l->easy = curl_easy_init();
     l->multi = curl_multi_init();
-    if (!l->rx || !l->easy || !l->multi) {
+    if (!l->rx || !l->tx || !l->easy || !l->multi) {
         rc = ptu_err(err, errlen, PT_ENOMEM, "wss dial: out of memory");
         goto fail;
     }

@@ -53,13 +53,24 @@ int wss_link_socket(const wss_link *l);
  * (a message over PT_MAX_FRAME, detected before it is buffered). */
 int wss_link_read(wss_link *l, wss_msg *m, char *err, size_t errlen);
 
-/* Write one message of kind (WSS_MSG_*), resumably: *done counts the bytes
- * of buf already taken (start at 0).  Returns PT_OK when all of it is out,
- * WSS_AGAIN when the socket is full (call again with the same arguments
- * once it polls writable; no other message may be written before this one
- * is finished), or PT_EIO when the link is dead. */
-int wss_link_write(wss_link *l, int kind, const void *buf, size_t len, size_t *done,
-                   char *err, size_t errlen);
+/* Frame one message of kind (WSS_MSG_*) into the link's send queue, masked
+ * (RFC 6455 5.3).  Returns PT_OK, WSS_AGAIN when it does not fit behind
+ * what is queued (flush, then queue again), PT_EINVAL for a bad kind or
+ * size, or PT_EIO when no masking key can be drawn.  Data messages leave
+ * room for control frames, so a pong or close frame (<= 125 bytes) always
+ * fits behind a data message. */
+int wss_link_queue(wss_link *l, int kind, const void *buf, size_t len);
+
+/* Bytes queued and not yet written; bytes written since the dial (a
+ * message queued when written + queued was E is out once written >= E). */
+size_t wss_link_queued(const wss_link *l);
+uint64_t wss_link_written(const wss_link *l);
+
+/* Write what is queued, without blocking: frames that are ready together
+ * leave in one TLS write.  Returns PT_OK when the queue is empty,
+ * WSS_AGAIN when the socket is full (poll for POLLOUT and call again), or
+ * PT_EIO when the link is dead. */
+int wss_link_flush(wss_link *l, char *err, size_t errlen);
 
 /* Monotonic clock in milliseconds, for deadlines. */
 int64_t wss_now_ms(void);

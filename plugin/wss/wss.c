@@ -12,17 +12,24 @@
  * deadline, reading on behalf of a host that is not in recv (so pongs are
  * seen), and reconnecting with backoff after a drop.
  *
- * Control frames go out only between whole data messages (tx_busy), since
- * libcurl cannot interleave a frame into a partly written one: a ping that
- * arrives while the writer is mid-message is answered when it finishes.
+ * Outbound frames, data and control alike, are whole messages in the
+ * link's send queue (link.c), so a pong is simply queued behind what is
+ * there and never cuts into a message.  send_many queues every frame that
+ * fits before writing, so frames that are ready together leave in one TLS
+ * write.
  *
- * Inbound messages are read until libcurl says CURLE_AGAIN (it buffers
- * several) into a ring of recv-buffer slots, which recv pops.  Slots are
- * reused, so the steady state allocates nothing per frame.
+ * recv reads the link itself: the first message goes straight into the
+ * caller's buffer; what libcurl had buffered behind it is read on until
+ * CURLE_AGAIN (so poll_fd never misses data hidden in libcurl) into a ring
+ * of recv-buffer slots that later calls pop.  Slots are reused, so the
+ * steady state allocates nothing per frame.  The keeper reads only for a
+ * host that stays out of recv, on its own tick or while a pong is due, so
+ * it never competes with a reading host for the lock.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -76,17 +83,15 @@ struct pt_conn {
     int epoll_sock;         /* socket registered in epoll_fd, or -1 */
     uint64_t gen;           /* bumped on every new link */
     int state;              /* enum pt_state */
-    int tx_busy;            /* a data message is partly written */
-    int ctl_kind;           /* control frame partly written (WSS_MSG_*), or 0 */
-    unsigned char ctl_buf[125];
-    size_t ctl_len, ctl_done;
-    int pong_pending;       /* answer this ping payload when we can */
+    int rx_drained;         /* the last read found nothing: wait before reading */
+    int pong_pending;       /* answer this ping payload when there is room */
     unsigned char pong_buf[125];
     size_t pong_len;
     int ping_pending;       /* the keeper wants a ping out */
     int ping_outstanding;   /* a ping is out, its pong not yet seen */
     int64_t ping_sent_ms, last_rx_ms;
     int readers;            /* threads inside recv */
+    int writers;            /* threads inside send or send_many */
     struct slot *ring;
     size_t ring_cap, ring_head, ring_count;
 
@@ -114,13 +119,15 @@ static int is_closed(pt_conn *c)
     return atomic_load_explicit(&c->closed, memory_order_acquire);
 }
 
-/* Wait for fd events (or close), at most ms.  Never holds the lock. */
-static void wait_fd(pt_conn *c, int fd, short events, int extra_fd, int ms)
+/* Wait for fd events (or close), at most ms.  Never holds the lock.
+ * Returns whether extra_fd polled readable. */
+static int wait_fd(pt_conn *c, int fd, short events, int extra_fd, int ms)
 {
     /* poll skips entries whose fd is negative: no need to compact. */
     struct pollfd p[3] = { { c->close_fd, POLLIN, 0 }, { fd, events, 0 }, { extra_fd, POLLIN, 0 } };
     if (poll(p, 3, ms) < 0 && errno != EINTR)
         ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: poll: %s", strerror(errno));
+    return extra_fd >= 0 && p[2].revents != 0;
 }
 
 static void set_epoll_sock(pt_conn *c, int sock)
@@ -168,42 +175,29 @@ static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
         signal_fd(c->rx_fd);
 }
 
-/* ---- Control frames ------------------------------------------------------ */
+/* ---- Control frames and the send queue ----------------------------------- */
 
-/* Push out control frames (a partly written one first, then a pending pong,
- * then a pending ping), never inside a data message.  Lock held.  Returns
- * PT_OK when nothing is left, WSS_AGAIN when the socket is full, or a
- * negative code when the link died (the caller drops it). */
-static int flush_control(pt_conn *c, char *why, size_t whylen)
+/* Queue the pending control frames behind what is queued (whole messages)
+ * and write the queue out.  Lock held.  Returns PT_OK when everything is
+ * out, WSS_AGAIN when the socket is full, or a negative code when the link
+ * died (the caller drops it). */
+static int push_out(pt_conn *c, char *why, size_t whylen)
 {
-    if (!c->link || c->tx_busy)
+    if (!c->link)
         return PT_OK;
     for (;;) {
-        if (!c->ctl_kind) {
-            if (c->pong_pending) {
-                c->ctl_kind = WSS_MSG_PONG;
-                memcpy(c->ctl_buf, c->pong_buf, c->pong_len);
-                c->ctl_len = c->pong_len;
-                c->pong_pending = 0;
-            } else if (c->ping_pending) {
-                c->ctl_kind = WSS_MSG_PING;
-                memcpy(c->ctl_buf, "pilot", 5);
-                c->ctl_len = 5;
-                c->ping_pending = 0;
-            } else {
-                return PT_OK;
-            }
-            c->ctl_done = 0;
-        }
-        int rc = wss_link_write(c->link, c->ctl_kind, c->ctl_buf, c->ctl_len, &c->ctl_done, why,
-                                whylen);
-        if (rc != PT_OK)
-            return rc;
-        if (c->ctl_kind == WSS_MSG_PING) {
+        if (c->pong_pending &&
+            wss_link_queue(c->link, WSS_MSG_PONG, c->pong_buf, c->pong_len) == PT_OK)
+            c->pong_pending = 0;
+        if (c->ping_pending && wss_link_queue(c->link, WSS_MSG_PING, "pilot", 5) == PT_OK) {
+            c->ping_pending = 0;
             c->ping_outstanding = 1;
             c->ping_sent_ms = wss_now_ms();
         }
-        c->ctl_kind = 0;
+        int rc = wss_link_flush(c->link, why, whylen);
+        /* A control frame finds room once the queue is empty. */
+        if (rc != PT_OK || !(c->pong_pending || c->ping_pending))
+            return rc;
     }
 }
 
@@ -230,8 +224,7 @@ static void drop_link(pt_conn *c, int code, const char *why)
     wss_link_free(c->link);
     c->link = NULL;
     c->state = PT_STATE_RECONNECTING;
-    c->tx_busy = 0;
-    c->ctl_kind = 0;
+    c->rx_drained = 0;
     c->pong_pending = c->ping_pending = c->ping_outstanding = 0;
     signal_fd(c->keeper_fd);
 }
@@ -240,39 +233,71 @@ static void drop_link(pt_conn *c, int code, const char *why)
 static void send_close_frame(pt_conn *c, int code, const char *reason)
 {
     unsigned char buf[125];
-    size_t rl = strlen(reason), done = 0;
+    size_t rl = strlen(reason);
     char ignore[PT_ERRMSG_MAX];
-    if (!c->link || c->tx_busy || c->ctl_kind)
-        return; /* cannot cut into a partly written frame */
+    if (!c->link)
+        return;
     if (rl > sizeof buf - 2)
         rl = sizeof buf - 2;
     buf[0] = (unsigned char)(code >> 8);
     buf[1] = (unsigned char)code;
     memcpy(buf + 2, reason, rl);
-    wss_link_write(c->link, WSS_MSG_CLOSE, buf, rl + 2, &done, ignore, sizeof ignore);
+    /* Behind whatever is queued: it never cuts into a message. */
+    if (wss_link_queue(c->link, WSS_MSG_CLOSE, buf, rl + 2) == PT_OK)
+        wss_link_flush(c->link, ignore, sizeof ignore);
+}
+
+/* recv's buffer, for the first data message a pump reads. */
+#define NO_FRAME (-100)
+struct direct {
+    unsigned char *buf;
+    size_t cap;
+    int len;                /* NO_FRAME until a message is delivered */
+};
+
+/* A message handed straight to recv: its length, or PT_ETOOLARGE. */
+static void deliver(pt_conn *c, struct direct *d, const wss_msg *m)
+{
+    if (m->len > d->cap) {
+        ptu_counters_bump(&c->n.dropped_in);
+        d->len = ptu_diag_fail(&c->diag, PT_ETOOLARGE,
+                               "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
+                               d->cap);
+        return;
+    }
+    if (m->len)
+        memcpy(d->buf, m->data, m->len);
+    d->len = (int)m->len;
 }
 
 /* Read the link until libcurl has nothing more (or the ring is full),
- * queueing data messages and handling control frames.  Lock held. */
-static void pump(pt_conn *c)
+ * handling control frames; the first data message goes to d (when given),
+ * the rest into the ring.  Lock held. */
+static void pump(pt_conn *c, struct direct *d)
 {
     wss_msg m;
     char why[PT_ERRMSG_MAX];
-    while (c->link && c->ring_count < c->ring_cap) {
+    while (c->link && ((d && d->len == NO_FRAME) || c->ring_count < c->ring_cap)) {
         int rc = wss_link_read(c->link, &m, why, sizeof why);
-        if (rc == WSS_AGAIN)
+        if (rc == WSS_AGAIN) {
+            c->rx_drained = 1;
             return;
+        }
         if (rc != PT_OK) {
             if (rc == PT_ETOOLARGE)
                 ptu_counters_bump(&c->n.dropped_in);
             drop_link(c, rc, why);
             return;
         }
+        c->rx_drained = 0;
         c->last_rx_ms = wss_now_ms();
         switch (m.kind) {
         case WSS_MSG_BINARY:
             ptu_counters_in(&c->n, m.len);
-            ring_push(c, m.data, m.len);
+            if (d && d->len == NO_FRAME)
+                deliver(c, d, &m);
+            else
+                ring_push(c, m.data, m.len);
             break;
         case WSS_MSG_TEXT:
             /* Reserved for future control messages: ignored (SPEC 2.6). */
@@ -282,12 +307,13 @@ static void pump(pt_conn *c)
             memcpy(c->pong_buf, m.data, m.len);
             c->pong_len = m.len;
             c->pong_pending = 1;
-            if (flush_control(c, why, sizeof why) < 0) {
+            if (push_out(c, why, sizeof why) < 0) {
                 drop_link(c, PT_EIO, why);
                 return;
             }
-            if (c->pong_pending || c->ctl_kind)
-                signal_fd(c->keeper_fd); /* the keeper finishes it */
+            /* A writer in send finishes it; otherwise the keeper does. */
+            if (c->writers == 0 && (c->pong_pending || wss_link_queued(c->link)))
+                signal_fd(c->keeper_fd);
             break;
         case WSS_MSG_PONG:
             c->ping_outstanding = 0;
@@ -377,8 +403,10 @@ static void *keeper_main(void *arg)
             now - c->last_rx_ms >= (int64_t)c->cfg.idle_ping_ms)
             c->ping_pending = 1;
         if (c->readers == 0)
-            pump(c); /* nobody else reads: see pongs, queue data */
-        if (c->link && flush_control(c, why, sizeof why) < 0)
+            pump(c, NULL); /* nobody else reads: see pongs, queue data */
+        if (c->ring_count == c->ring_cap)
+            c->last_rx_ms = now; /* data waits for the host: not idle */
+        if (c->link && c->writers == 0 && push_out(c, why, sizeof why) < 0)
             drop_link(c, PT_EIO, why);
         if (!c->link) {
             pthread_mutex_unlock(&c->lock);
@@ -387,9 +415,11 @@ static void *keeper_main(void *arg)
         deadline = c->ping_outstanding ? c->ping_sent_ms + (int64_t)c->cfg.pong_timeout_ms
                                        : c->last_rx_ms + (int64_t)c->cfg.idle_ping_ms;
         short events = 0;
-        if (c->readers == 0 && c->ring_count < c->ring_cap)
+        /* Only a pong is waited for; other reading is recv's, or the tick's. */
+        if (c->readers == 0 && c->ping_outstanding && c->ring_count < c->ring_cap)
             events |= POLLIN;
-        if (!c->tx_busy && (c->ctl_kind || c->pong_pending || c->ping_pending))
+        if (c->writers == 0 &&
+            (wss_link_queued(c->link) || c->pong_pending || c->ping_pending))
             events |= POLLOUT;
         int sock = wss_link_socket(c->link);
         pthread_mutex_unlock(&c->lock);
@@ -397,7 +427,8 @@ static void *keeper_main(void *arg)
         int64_t left = deadline - wss_now_ms();
         if (left < 0)
             left = 0;
-        /* Bounded, so a change of readers is noticed without a wake-up. */
+        /* Bounded: the tick that reads for a host outside recv, and
+         * notices a change of readers or writers without a wake-up. */
         if (left > 1000)
             left = 1000;
         wait_fd(c, events ? sock : -1, events, c->keeper_fd, (int)left);
@@ -508,76 +539,107 @@ fail:
     return rc;
 }
 
-static int wss_send(pt_conn *c, const void *buf, size_t len, const pt_addr *dst)
+/* The send queue holds at most this many data frames of one call, so
+ * send_many can tell exactly which frames were written when a link dies. */
+#define BATCH_MAX 1024
+
+/* Queue and write frames[0..n) in order, waiting for socket room without
+ * the lock.  Returns n, or when the link fails part way the number of
+ * frames wholly written before it (the rest were not sent), or the error
+ * if none was: PT_ERECONNECTING or PT_ECLOSED. */
+static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
 {
     char why[PT_ERRMSG_MAX];
-    size_t done = 0;
+    /* Frame i is on the wire once written >= end[i % BATCH_MAX]. */
+    uint64_t end[BATCH_MAX];
+    size_t queued = 0, confirmed = 0;
     int rc;
-    (void)dst; /* every frame goes to the beacon */
 
+    pthread_mutex_lock(&c->lock);
+    if (c->state != PT_STATE_CONNECTED) {
+        pthread_mutex_unlock(&c->lock);
+        return is_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
+    }
+    uint64_t gen = c->gen;
+    c->writers++;
+    for (;;) {
+        int qrc = PT_OK;
+        while (queued < n && queued - confirmed < BATCH_MAX) {
+            qrc = wss_link_queue(c->link, WSS_MSG_BINARY, f[queued].data, f[queued].len);
+            if (qrc != PT_OK)
+                break;
+            end[queued % BATCH_MAX] = wss_link_written(c->link) + wss_link_queued(c->link);
+            queued++;
+        }
+        if (qrc < 0) { /* checked sizes: only a failed getrandom gets here */
+            drop_link(c, PT_EIO, "no masking key: getrandom failed");
+            break;
+        }
+        rc = push_out(c, why, sizeof why);
+        while (confirmed < queued && wss_link_written(c->link) >= end[confirmed % BATCH_MAX])
+            ptu_counters_out(&c->n, f[confirmed++].len);
+        if (rc == PT_OK && confirmed == n)
+            break;
+        if (rc < 0) {
+            drop_link(c, PT_EIO, why);
+            break;
+        }
+        if (rc == WSS_AGAIN) {
+            /* Socket full: wait for room without the lock, so the reader
+             * and the keeper carry on. */
+            int sock = wss_link_socket(c->link);
+            pthread_mutex_unlock(&c->lock);
+            wait_fd(c, sock, POLLOUT, -1, WAIT_RECHECK_MS);
+            pthread_mutex_lock(&c->lock);
+            if (c->gen != gen || c->state != PT_STATE_CONNECTED)
+                break;
+        }
+    }
+    c->writers--;
+    pthread_mutex_unlock(&c->lock);
+    if (confirmed > 0)
+        return (int)confirmed;
+    return is_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
+}
+
+/* What send and send_many refuse before queueing anything. */
+static int check_frame(pt_conn *c, const void *buf, size_t len, const char *fn)
+{
+    if (!buf && len)
+        return ptu_diag_fail(&c->diag, PT_EINVAL, "wss %s: no buffer", fn);
+    if (len > PT_MAX_FRAME)
+        return ptu_diag_fail(&c->diag, PT_ETOOLARGE, "wss %s: %zu bytes is over the %d-byte limit",
+                             fn, len, PT_MAX_FRAME);
+    return PT_OK;
+}
+
+static int wss_send(pt_conn *c, const void *buf, size_t len, const pt_addr *dst)
+{
+    pt_frame f = { buf, len, dst }; /* dst: every frame goes to the beacon */
+    int rc;
     if (!c)
         return PT_EINVAL;
     if (is_closed(c))
         return PT_ECLOSED;
-    if (!buf && len)
-        return ptu_diag_fail(&c->diag, PT_EINVAL, "wss send: no buffer");
-    if (len > PT_MAX_FRAME)
-        return ptu_diag_fail(&c->diag, PT_ETOOLARGE,
-                             "wss send: %zu bytes is over the %d-byte limit", len, PT_MAX_FRAME);
+    if ((rc = check_frame(c, buf, len, "send")) != PT_OK)
+        return rc;
+    rc = send_frames(c, &f, 1);
+    return rc == 1 ? (int)len : rc;
+}
 
-    pthread_mutex_lock(&c->lock);
-    for (;;) {
-        if (c->state != PT_STATE_CONNECTED) {
-            pthread_mutex_unlock(&c->lock);
-            return is_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
-        }
-        rc = flush_control(c, why, sizeof why); /* a control frame may be half out */
-        if (rc == PT_OK)
-            break;
-        if (rc < 0) {
-            drop_link(c, PT_EIO, why);
-            continue;
-        }
-        int sock = wss_link_socket(c->link);
-        pthread_mutex_unlock(&c->lock);
-        wait_fd(c, sock, POLLOUT, -1, WAIT_RECHECK_MS);
-        pthread_mutex_lock(&c->lock);
-    }
-
-    uint64_t gen = c->gen;
-    c->tx_busy = 1;
-    for (;;) {
-        rc = wss_link_write(c->link, WSS_MSG_BINARY, buf, len, &done, why, sizeof why);
-        if (rc == PT_OK)
-            break;
-        if (rc < 0) {
-            drop_link(c, PT_EIO, why);
-            pthread_mutex_unlock(&c->lock);
-            return PT_ERECONNECTING;
-        }
-        /* Socket full: wait for room without the lock, so the reader and
-         * the keeper carry on. */
-        int sock = wss_link_socket(c->link);
-        pthread_mutex_unlock(&c->lock);
-        wait_fd(c, sock, POLLOUT, -1, WAIT_RECHECK_MS);
-        pthread_mutex_lock(&c->lock);
-        if (c->gen != gen || c->state != PT_STATE_CONNECTED) {
-            pthread_mutex_unlock(&c->lock);
-            return is_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
-        }
-    }
-    c->tx_busy = 0;
-    ptu_counters_out(&c->n, len);
-    /* A pong or ping held back by this message goes now. */
-    if (c->pong_pending || c->ping_pending) {
-        rc = flush_control(c, why, sizeof why);
-        if (rc < 0)
-            drop_link(c, PT_EIO, why);
-        else if (rc == WSS_AGAIN)
-            signal_fd(c->keeper_fd);
-    }
-    pthread_mutex_unlock(&c->lock);
-    return (int)len;
+static int wss_send_many(pt_conn *c, const pt_frame *frames, size_t n)
+{
+    int rc;
+    if (!c || (!frames && n) || n > INT_MAX)
+        return PT_EINVAL;
+    if (is_closed(c))
+        return PT_ECLOSED;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = check_frame(c, frames[i].data, frames[i].len, "send_many")) != PT_OK)
+            return rc; /* nothing was sent */
+    return send_frames(c, frames, n);
 }
 
 static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout_ms)
@@ -596,26 +658,26 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
             rc = PT_ECLOSED;
             break;
         }
-        if (c->ring_count == 0 && c->state == PT_STATE_CONNECTED)
-            pump(c);
         if (c->ring_count > 0) {
             struct slot *s = &c->ring[c->ring_head];
+            struct direct d = { buf, cap, NO_FRAME };
+            wss_msg m = { .kind = WSS_MSG_BINARY, .data = s->buf, .len = s->len };
             c->ring_head = (c->ring_head + 1) % c->ring_cap;
             if (--c->ring_count == 0)
                 drain_fd(c->rx_fd);
-            if (s->len > cap) {
-                ptu_counters_bump(&c->n.dropped_in);
-                rc = ptu_diag_fail(&c->diag, PT_ETOOLARGE,
-                                   "wss recv: %zu-byte frame discarded: buffer holds %zu",
-                                   s->len, cap);
-            } else {
-                if (s->len)
-                    memcpy(buf, s->buf, s->len);
-                if (src)
-                    ptu_addr_ipv4(src, 192, 0, 2, 2, 0); /* the synthetic beacon */
-                rc = (int)s->len;
-            }
+            deliver(c, &d, &m);
+            rc = d.len;
             break;
+        }
+        /* After a read found nothing, wait for the socket before reading
+         * again (a poll, 0 ms, always reads). */
+        if (c->state == PT_STATE_CONNECTED && (!c->rx_drained || timeout_ms == 0)) {
+            struct direct d = { buf, cap, NO_FRAME };
+            pump(c, &d);
+            if (d.len != NO_FRAME) {
+                rc = d.len;
+                break;
+            }
         }
         int wait_ms;
         if (timeout_ms == 0) {
@@ -634,11 +696,14 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         /* While reconnecting there is no socket: rx_fd says when there is. */
         int sock = c->link ? wss_link_socket(c->link) : -1;
         pthread_mutex_unlock(&c->lock);
-        wait_fd(c, sock, POLLIN, c->rx_fd, wait_ms);
+        int rx_signal = wait_fd(c, sock, POLLIN, c->rx_fd, wait_ms);
         pthread_mutex_lock(&c->lock);
-        if (c->ring_count == 0)
+        c->rx_drained = 0; /* something may have come: read again */
+        if (rx_signal && c->ring_count == 0)
             drain_fd(c->rx_fd); /* a reconnect signal, consumed */
     }
+    if (rc >= 0 && src)
+        ptu_addr_ipv4(src, 192, 0, 2, 2, 0); /* the synthetic beacon */
     c->readers--;
     pthread_mutex_unlock(&c->lock);
     return rc;
@@ -716,6 +781,7 @@ static const pt_plugin wss_plugin = {
     .stats = wss_stats,
     .last_error = wss_last_error,
     .free = wss_free,
+    .send_many = wss_send_many,
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;

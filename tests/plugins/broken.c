@@ -58,6 +58,11 @@ static void b_free(pt_conn *c)
 {
     (void)c;
 }
+static int b_send_many(pt_conn *c, const pt_frame *f, size_t n)
+{
+    (void)c, (void)f, (void)n;
+    return PT_EUNSUPPORTED;
+}
 
 /* A descriptor from a "future" minor: the 1.0 layout plus one more slot. */
 struct future_plugin {
@@ -73,6 +78,8 @@ __attribute__((unused)) static const struct future_plugin desc = {
         .struct_size = 4, /* not even room for the versions */
 #elif defined(BROKEN_NEWER)
         .struct_size = sizeof(struct future_plugin),
+#elif defined(BROKEN_V10)
+        .struct_size = PT_PLUGIN_V1_0_SIZE, /* built before send_many existed */
 #else
         .struct_size = sizeof(pt_plugin),
 #endif
@@ -82,6 +89,9 @@ __attribute__((unused)) static const struct future_plugin desc = {
 #elif defined(BROKEN_NEWER)
         .abi_major = PT_ABI_MAJOR,
         .abi_minor = 9,
+#elif defined(BROKEN_V10)
+        .abi_major = PT_ABI_MAJOR,
+        .abi_minor = 0,
 #else
         .abi_major = PT_ABI_MAJOR,
         .abi_minor = PT_ABI_MINOR,
@@ -107,6 +117,8 @@ __attribute__((unused)) static const struct future_plugin desc = {
         .stats = b_stats,
         .last_error = b_err,
         .free = b_free,
+        /* Set even in the 1.0 variant: the loader must hide it there. */
+        .send_many = b_send_many,
     },
     .added_in_1_9 = b_fd,
 };

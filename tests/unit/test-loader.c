@@ -227,6 +227,29 @@ TEST(newer_minor_loads_and_extra_slots_are_hidden)
     CHECK_EQ_INT(p->struct_size, sizeof(pt_plugin));
 }
 
+TEST(plugin_built_for_1_0_has_no_send_many)
+{
+    const pt_plugin *p = NULL;
+    CHECK_EQ_INT(load("v10", broken_dir, &p), PT_OK);
+    if (!p)
+        return;
+    CHECK_EQ_INT(p->abi_minor, 0);
+    CHECK_EQ_INT(p->struct_size, PT_PLUGIN_V1_0_SIZE);
+    /* Its descriptor stops before send_many: the slot reads NULL. */
+    CHECK(p->send_many == NULL);
+    CHECK(p->free != NULL);
+}
+
+TEST(current_plugins_provide_send_many)
+{
+    const pt_plugin *p = NULL;
+    CHECK_EQ_INT(load("udp", NULL, &p), PT_OK);
+    CHECK(p && p->send_many != NULL && p->abi_minor == PT_ABI_MINOR);
+    p = NULL;
+    CHECK_EQ_INT(load("wss", NULL, &p), PT_OK);
+    CHECK(p && p->send_many != NULL && p->abi_minor == PT_ABI_MINOR);
+}
+
 struct seen {
     int udp, badmajor, total;
 };
@@ -313,6 +336,8 @@ int main(void)
     RUN(dlopen_error_text_is_reported);
     RUN(file_that_is_not_a_shared_object_is_refused);
     RUN(newer_minor_loads_and_extra_slots_are_hidden);
+    RUN(plugin_built_for_1_0_has_no_send_many);
+    RUN(current_plugins_provide_send_many);
     RUN(list_finds_each_mode_once);
     RUN(every_error_code_has_its_own_text);
     RUN(addresses_format_as_host_port);

@@ -102,6 +102,53 @@ TEST(round_trip_carries_bytes_and_real_source)
     done(b);
 }
 
+/* 150 frames of varied sizes in one call: more than one sendmmsg batch. */
+TEST(send_many_sends_every_frame_in_order)
+{
+    enum { N = 150 };
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    static unsigned char out[N][600], in[PT_MAX_FRAME];
+    pt_frame f[N];
+    pt_addr bl = local_of(b);
+    for (int i = 0; i < N; i++) {
+        memset(out[i], i, sizeof out[i]);
+        f[i] = (pt_frame){ out[i], 1 + (size_t)(i * 7) % sizeof out[i], &bl };
+    }
+    CHECK_EQ_INT(udp->send_many(a, f, N), N);
+    for (int i = 0; i < N; i++) {
+        int n = udp->recv(b, in, sizeof in, NULL, 5000);
+        if (n != (int)f[i].len || in[0] != (unsigned char)i) {
+            CHECK_EQ_INT(n, (int)f[i].len);
+            CHECK_EQ_INT(in[0], i);
+            break;
+        }
+    }
+    CHECK_EQ_INT(udp->send_many(a, f, 0), 0);
+    pt_stats st = { .struct_size = sizeof st };
+    udp->stats(a, &st);
+    CHECK_EQ_INT(st.frames_out, N);
+    done(a);
+    done(b);
+}
+
+/* One bad frame anywhere refuses the call before anything is sent. */
+TEST(send_many_refuses_a_bad_frame_and_sends_nothing)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    static unsigned char big[PT_MAX_FRAME + 1], in[16];
+    pt_addr bl = local_of(b);
+    pt_frame f[3] = { { "one", 3, &bl }, { big, sizeof big, &bl }, { "three", 5, &bl } };
+    CHECK_EQ_INT(udp->send_many(a, f, 3), PT_ETOOLARGE);
+    f[1] = (pt_frame){ "two", 3, NULL };
+    CHECK_EQ_INT(udp->send_many(a, f, 3), PT_EINVAL);
+    CHECK_EQ_INT(udp->send_many(a, NULL, 1), PT_EINVAL);
+    CHECK_EQ_INT(udp->recv(b, in, sizeof in, NULL, 0), PT_ETIMEDOUT);
+    udp->close(a);
+    CHECK_EQ_INT(udp->send_many(a, f, 1), PT_ECLOSED);
+    done(a);
+    done(b);
+}
+
 TEST(unknown_option_is_an_error_naming_the_key)
 {
     pt_option o = { "url", "wss://example.invalid/" };
@@ -362,6 +409,8 @@ int main(void)
     RUN(binds_loopback_and_reports_the_bound_address);
     RUN(default_bind_is_any_address);
     RUN(round_trip_carries_bytes_and_real_source);
+    RUN(send_many_sends_every_frame_in_order);
+    RUN(send_many_refuses_a_bad_frame_and_sends_nothing);
     RUN(unknown_option_is_an_error_naming_the_key);
     RUN(option_given_twice_is_an_error);
     RUN(bad_bind_values_are_refused);

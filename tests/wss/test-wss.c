@@ -466,6 +466,68 @@ TEST(oversize_send_is_refused)
     down(&b, c);
 }
 
+/* 200 frames of sizes up to 64 KiB in one call: several times the send
+ * queue, so it is written in several runs; all echo back in order. */
+TEST(send_many_sends_every_frame_in_order)
+{
+    enum { N = 200 };
+    beacon b;
+    pt_conn *c = up(&b, NULL, NULL);
+    static unsigned char out[N][2048], in[PT_MAX_FRAME];
+    static unsigned char big[PT_MAX_FRAME];
+    pt_frame f[N];
+    if (!c) {
+        down(&b, c);
+        return;
+    }
+    for (int i = 0; i < N; i++) {
+        memset(out[i], i, sizeof out[i]);
+        f[i] = (pt_frame){ out[i], 1 + (size_t)(i * 37) % sizeof out[i], NULL };
+    }
+    memset(big, 0xee, sizeof big);
+    for (int i = 0; i < N; i += 50) /* every 50th is a largest frame */
+        f[i] = (pt_frame){ big, sizeof big, NULL };
+    CHECK_EQ_INT(wss->send_many(c, f, N), N);
+    for (int i = 0; i < N; i++) {
+        int n = wss->recv(c, in, sizeof in, NULL, 5000 * scale);
+        unsigned char want = f[i].data == big ? 0xee : (unsigned char)i;
+        if (n != (int)f[i].len || in[0] != want || in[n - 1] != want) {
+            printf("# frame %d: got %d bytes starting %d\n", i, n, n > 0 ? in[0] : -1);
+            CHECK(0);
+            break;
+        }
+    }
+    CHECK_EQ_INT(wss->send_many(c, f, 0), 0);
+    CHECK_EQ_INT(stats_of(c).frames_out, N);
+    down(&b, c);
+}
+
+/* One bad frame refuses the call before anything is sent; a connection
+ * that is down or closed refuses it as send does. */
+TEST(send_many_refuses_bad_frames_and_a_connection_that_is_down)
+{
+    beacon b;
+    pt_conn *c = up(&b, NULL, NULL);
+    static unsigned char big[PT_MAX_FRAME + 1], in[16];
+    pt_frame f[3] = { { "one", 3, NULL }, { big, sizeof big, NULL }, { "three", 5, NULL } };
+    if (!c) {
+        down(&b, c);
+        return;
+    }
+    CHECK_EQ_INT(wss->send_many(c, f, 3), PT_ETOOLARGE);
+    f[1] = (pt_frame){ NULL, 3, NULL };
+    CHECK_EQ_INT(wss->send_many(c, f, 3), PT_EINVAL);
+    CHECK_EQ_INT(wss->recv(c, in, sizeof in, NULL, 200 * scale), PT_ETIMEDOUT);
+    CHECK_EQ_INT(stats_of(c).frames_out, 0);
+    f[1] = (pt_frame){ "two", 3, NULL };
+    beacon_stop_sig(&b, SIGKILL);
+    CHECK(wait_state(c, PT_STATE_RECONNECTING, 5000));
+    CHECK_EQ_INT(wss->send_many(c, f, 3), PT_ERECONNECTING);
+    wss->close(c);
+    CHECK_EQ_INT(wss->send_many(c, f, 3), PT_ECLOSED);
+    wss->free(c);
+}
+
 TEST(oversize_inbound_message_drops_and_reconnects)
 {
     beacon b;
@@ -929,6 +991,8 @@ int main(void)
     RUN(connection_outlives_the_dial_timeout);
     RUN(half_open_connection_is_detected_and_reconnected);
     RUN(oversize_send_is_refused);
+    RUN(send_many_sends_every_frame_in_order);
+    RUN(send_many_refuses_bad_frames_and_a_connection_that_is_down);
     RUN(oversize_inbound_message_drops_and_reconnects);
     RUN(fragmented_inbound_message_is_reassembled);
     RUN(text_message_after_auth_is_ignored);
