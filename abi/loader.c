@@ -210,7 +210,7 @@ int pt_loader_list(const char *dir, pt_loader_each_fn fn, void *userdata)
     const char *dirs[3];
     size_t ndirs = search_dirs(dir, dirs);
     char seen[64][MODE_MAX];
-    int nseen = 0;
+    int nseen = 0, oom = 0;
     const size_t plen = strlen(PLUGIN_PREFIX), slen = strlen(PLUGIN_SUFFIX);
 
     for (size_t i = 0; i < ndirs; i++) {
@@ -227,8 +227,10 @@ int pt_loader_list(const char *dir, pt_loader_each_fn fn, void *userdata)
                 strcmp(de->d_name + n - slen, PLUGIN_SUFFIX) != 0 || n - plen - slen >= MODE_MAX)
                 continue;
             void *grown = realloc(names, (nnames + 1) * sizeof *names);
-            if (!grown)
+            if (!grown) {
+                oom = 1; /* a partial list would look complete: say so */
                 break;
+            }
             names = grown;
             memcpy(names[nnames], de->d_name + plen, n - plen - slen);
             names[nnames][n - plen - slen] = '\0';
@@ -253,6 +255,8 @@ int pt_loader_list(const char *dir, pt_loader_each_fn fn, void *userdata)
                 fn(userdata, names[k], path);
         }
         free(names);
+        if (oom)
+            return PT_ENOMEM;
     }
     return nseen;
 }

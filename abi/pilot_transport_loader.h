@@ -49,7 +49,8 @@ int pt_loader_canonical_mode(const char *mode, char *buf, size_t len);
 /* Call fn once for each distinct plugin mode found in the search path
  * (dir, $PILOT_TRANSPORT_DIR, the installed directory), in order, with the
  * directory and the full path of the file.  Files shadowed by an earlier
- * directory are skipped.  Returns how many were found. */
+ * directory are skipped.  Returns how many were found, or PT_ENOMEM when
+ * the list could not be completed (fn may have been called for some). */
 typedef void (*pt_loader_each_fn)(void *userdata, const char *mode,
                                   const char *path);
 int pt_loader_list(const char *dir, pt_loader_each_fn fn, void *userdata);

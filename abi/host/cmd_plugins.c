@@ -54,6 +54,10 @@ int cmd_plugins(int argc, char **argv)
         return rc;
     l.dir = h.transport_dir;
     int found = pt_loader_list(h.transport_dir, show, &l);
+    if (found < 0) {
+        host_error(&h, "listing plugins: %s", pt_strerror(found));
+        return EXIT_FAIL;
+    }
     if (found == 0) {
         host_error(&h, "no plugins found (looked in %s%s%s%s)",
                    h.transport_dir ? h.transport_dir : "", h.transport_dir ? ", " : "",

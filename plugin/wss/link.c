@@ -535,6 +535,8 @@ static int check_subprotocol(wss_link *l, char *err, size_t errlen)
     /* libcurl does not check the choice itself; the 101 is a 1xx response. */
     CURLHcode hc = curl_easy_header(l->easy, "Sec-WebSocket-Protocol", 0,
                                     CURLH_HEADER | CURLH_1XX, -1, &h);
+    if (hc == CURLHE_OUT_OF_MEMORY)
+        return ptu_err(err, errlen, PT_ENOMEM, "wss upgrade: out of memory");
     if (hc != CURLHE_OK || !h || !h->value)
         return ptu_err(err, errlen, PT_EPROTO,
                        "wss upgrade: beacon selected no subprotocol (want " SUBPROTOCOL ")");

@@ -177,23 +177,26 @@ static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
 
 /* ---- Control frames and the send queue ----------------------------------- */
 
-/* Queue the pending control frames behind what is queued (whole messages)
- * and write the queue out.  Lock held.  Returns PT_OK when everything is
- * out, WSS_AGAIN when the socket is full, or a negative code when the link
- * died (the caller drops it). */
+/* Queue the pending control frames behind what is queued (whole messages,
+ * so they never cut into one), if there is room.  Lock held. */
+static void queue_control(pt_conn *c)
+{
+    if (c->pong_pending &&
+        wss_link_queue(c->link, WSS_MSG_PONG, c->pong_buf, c->pong_len) == PT_OK)
+        c->pong_pending = 0;
+    if (c->ping_pending && wss_link_queue(c->link, WSS_MSG_PING, "pilot", 5) == PT_OK)
+        c->ping_pending = 0;
+}
+
+/* Queue the pending control frames and write the queue out.  Lock held.
+ * Returns PT_OK when everything is out, WSS_AGAIN when the socket is full,
+ * or a negative code when the link died (the caller drops it). */
 static int push_out(pt_conn *c, char *why, size_t whylen)
 {
     if (!c->link)
         return PT_OK;
     for (;;) {
-        if (c->pong_pending &&
-            wss_link_queue(c->link, WSS_MSG_PONG, c->pong_buf, c->pong_len) == PT_OK)
-            c->pong_pending = 0;
-        if (c->ping_pending && wss_link_queue(c->link, WSS_MSG_PING, "pilot", 5) == PT_OK) {
-            c->ping_pending = 0;
-            c->ping_outstanding = 1;
-            c->ping_sent_ms = wss_now_ms();
-        }
+        queue_control(c);
         int rc = wss_link_flush(c->link, why, whylen);
         /* A control frame finds room once the queue is empty. */
         if (rc != PT_OK || !(c->pong_pending || c->ping_pending))
@@ -322,7 +325,10 @@ static void pump(pt_conn *c, struct direct *d)
             char reason[200];
             snprintf(reason, sizeof reason, "beacon closed the connection: %d%s%s", m.close_code,
                      *m.close_reason ? " " : "", m.close_reason);
-            send_close_frame(c, m.close_code == 1005 ? 1000 : m.close_code, "");
+            /* Answer a close the beacon started; after close() ours is
+             * already out, and RFC 6455 allows no second one. */
+            if (c->state == PT_STATE_CONNECTED && !is_closed(c))
+                send_close_frame(c, m.close_code == 1005 ? 1000 : m.close_code, "");
             drop_link(c, PT_EIO, reason);
             return;
         }
@@ -399,14 +405,21 @@ static void *keeper_main(void *arg)
             pthread_mutex_unlock(&c->lock);
             continue;
         }
-        if (!c->ping_outstanding && !c->ping_pending &&
-            now - c->last_rx_ms >= (int64_t)c->cfg.idle_ping_ms)
+        if (!c->ping_outstanding && now - c->last_rx_ms >= (int64_t)c->cfg.idle_ping_ms) {
+            /* The pong deadline runs from now even when the ping cannot go
+             * out yet (a send stuck in a full socket): a link that cannot
+             * carry the ping is just as half-open (SPEC 2.7). */
             c->ping_pending = 1;
+            c->ping_outstanding = 1;
+            c->ping_sent_ms = now;
+        }
         if (c->readers == 0)
             pump(c, NULL); /* nobody else reads: see pongs, queue data */
         if (c->ring_count == c->ring_cap)
             c->last_rx_ms = now; /* data waits for the host: not idle */
-        if (c->link && c->writers == 0 && push_out(c, why, sizeof why) < 0)
+        if (c->link && c->writers > 0)
+            queue_control(c); /* the writer's flush carries them */
+        else if (c->link && push_out(c, why, sizeof why) < 0)
             drop_link(c, PT_EIO, why);
         if (!c->link) {
             pthread_mutex_unlock(&c->lock);
@@ -443,7 +456,8 @@ static void conn_destroy(pt_conn *c)
 {
     if (c->link)
         wss_link_free(c->link);
-    for (size_t i = 0; i < c->ring_cap; i++)
+    /* c->ring is NULL when its calloc failed (ring_cap is already set). */
+    for (size_t i = 0; c->ring && i < c->ring_cap; i++)
         free(c->ring[i].buf);
     free(c->ring);
     if (c->epoll_fd >= 0)
@@ -784,12 +798,8 @@ static const pt_plugin wss_plugin = {
     .send_many = wss_send_many,
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t curl_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static int curl_ok;
-static void init_curl(void)
-{
-    curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
 
 PT_EXPORT const pt_plugin *PT_ENTRY(void);
 PT_EXPORT const pt_plugin *PT_ENTRY(void)
@@ -797,6 +807,11 @@ PT_EXPORT const pt_plugin *PT_ENTRY(void)
     /* libcurl's global state is set up once and never torn down: the
      * plugin stays resident (RTLD_NODELETE).  curl_global_init is
      * thread-safe in libcurl >= 7.84. */
-    pthread_once(&curl_once, init_curl);
-    return curl_ok ? &wss_plugin : NULL;
+    int ok;
+    pthread_mutex_lock(&curl_init_lock);
+    if (!curl_ok) /* a failure (out of memory) is tried again next time */
+        curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    ok = curl_ok;
+    pthread_mutex_unlock(&curl_init_lock);
+    return ok ? &wss_plugin : NULL;
 }
