@@ -90,6 +90,7 @@ struct pt_conn {
     int ping_pending;       /* the keeper wants a ping out */
     int ping_outstanding;   /* a ping is out, its pong not yet seen */
     int64_t ping_sent_ms, last_rx_ms;
+    int64_t held_ms;        /* last time the ring was seen full */
     int readers;            /* threads inside recv */
     int writers;            /* threads inside send or send_many */
     struct slot *ring;
@@ -398,7 +399,19 @@ static void *keeper_main(void *arg)
             continue;
         }
         int64_t now = wss_now_ms(), deadline;
-        if (c->ping_outstanding && now - c->ping_sent_ms >= (int64_t)c->cfg.pong_timeout_ms) {
+        /* While the ring is full nothing is read (the host is behind), so
+         * a pong cannot be seen, and frames waiting in the link show it
+         * alive: no half-open verdict then, and the pong deadline starts
+         * afresh when there is room.  A ping every idle-ping still tells
+         * the beacon that we are here (it drops silent peers). */
+        int held = c->ring_count == c->ring_cap;
+        if (held) {
+            c->held_ms = now;
+            if (c->ping_outstanding && now - c->ping_sent_ms >= (int64_t)c->cfg.idle_ping_ms)
+                c->ping_outstanding = 0; /* its pong waits behind unread frames: ping again */
+        }
+        int64_t pong_from = c->ping_sent_ms > c->held_ms ? c->ping_sent_ms : c->held_ms;
+        if (c->ping_outstanding && now - pong_from >= (int64_t)c->cfg.pong_timeout_ms) {
             /* Half-open: the beacon stopped answering. */
             send_close_frame(c, 1008, "idle ping timeout");
             drop_link(c, PT_ETIMEDOUT, "no pong within the deadline (idle ping timeout)");
@@ -415,8 +428,6 @@ static void *keeper_main(void *arg)
         }
         if (c->readers == 0)
             pump(c, NULL); /* nobody else reads: see pongs, queue data */
-        if (c->ring_count == c->ring_cap)
-            c->last_rx_ms = now; /* data waits for the host: not idle */
         if (c->link && c->writers > 0)
             queue_control(c); /* the writer's flush carries them */
         else if (c->link && push_out(c, why, sizeof why) < 0)
@@ -425,8 +436,9 @@ static void *keeper_main(void *arg)
             pthread_mutex_unlock(&c->lock);
             continue;
         }
-        deadline = c->ping_outstanding ? c->ping_sent_ms + (int64_t)c->cfg.pong_timeout_ms
-                                       : c->last_rx_ms + (int64_t)c->cfg.idle_ping_ms;
+        deadline = !c->ping_outstanding ? c->last_rx_ms + (int64_t)c->cfg.idle_ping_ms
+                   : held ? c->ping_sent_ms + (int64_t)c->cfg.idle_ping_ms
+                          : pong_from + (int64_t)c->cfg.pong_timeout_ms;
         short events = 0;
         /* Only a pong is waited for; other reading is recv's, or the tick's. */
         if (c->readers == 0 && c->ping_outstanding && c->ring_count < c->ring_cap)
