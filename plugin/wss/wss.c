@@ -84,6 +84,7 @@ struct pt_conn {
     uint64_t gen;           /* bumped on every new link */
     int state;              /* enum pt_state */
     int rx_drained;         /* the last read found nothing: wait before reading */
+    int rx_kicked;          /* rx_fd signalled by a reconnect, not yet consumed */
     int pong_pending;       /* answer this ping payload when there is room */
     unsigned char pong_buf[125];
     size_t pong_len;
@@ -378,10 +379,13 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     c->last_rx_ms = wss_now_ms();
     set_epoll_sock(c, wss_link_socket(l));
     ptu_counters_bump(&c->n.reconnects);
+    /* Readers: poll the new socket.  The next recv consumes this wake-up
+     * (rx_kicked), so poll_fd does not stay readable with nothing to read. */
+    signal_fd(c->rx_fd);
+    c->rx_kicked = 1;
     pthread_mutex_unlock(&c->lock);
     *backoff = BACKOFF_FIRST_MS;
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnected to %s", c->cfg.host);
-    signal_fd(c->rx_fd); /* readers: poll the new socket */
 }
 
 static void *keeper_main(void *arg)
@@ -684,6 +688,11 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
             rc = PT_ECLOSED;
             break;
         }
+        if (c->rx_kicked) { /* a reconnect's wake-up reached a reader */
+            c->rx_kicked = 0;
+            if (c->ring_count == 0)
+                drain_fd(c->rx_fd);
+        }
         if (c->ring_count > 0) {
             struct slot *s = &c->ring[c->ring_head];
             struct direct d = { buf, cap, NO_FRAME };
@@ -725,8 +734,10 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         int rx_signal = wait_fd(c, sock, POLLIN, c->rx_fd, wait_ms);
         pthread_mutex_lock(&c->lock);
         c->rx_drained = 0; /* something may have come: read again */
-        if (rx_signal && c->ring_count == 0)
+        if (rx_signal && c->ring_count == 0) {
             drain_fd(c->rx_fd); /* a reconnect signal, consumed */
+            c->rx_kicked = 0;
+        }
     }
     if (rc >= 0 && src)
         ptu_addr_ipv4(src, 192, 0, 2, 2, 0); /* the synthetic beacon */

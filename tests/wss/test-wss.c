@@ -310,6 +310,35 @@ TEST(reconnect_after_server_drops_the_connection)
     down(&b, c);
 }
 
+/* An event-loop host polls poll_fd and calls recv without waiting: once the
+ * plugin has reconnected and that host has read, poll_fd must go quiet
+ * (it used to stay readable after a reconnect, and such a host spun). */
+TEST(poll_fd_goes_quiet_after_a_reconnect)
+{
+    beacon b;
+    pt_conn *c;
+    const char *flags[] = { "--drop-after=1", NULL };
+    c = up(&b, flags, NULL);
+    if (c) {
+        unsigned char f[100] = { 1 };
+        struct pollfd p = { wss->poll_fd(c), POLLIN, 0 };
+        int64_t deadline = now_ms() + 10000 * scale;
+        int up_again = 0;
+        CHECK_EQ_INT(wss->send(c, f, sizeof f, NULL), 100);
+        while (!up_again && now_ms() < deadline) {
+            poll(&p, 1, 100);
+            while (wss->recv(c, f, sizeof f, NULL, 0) >= 0)
+                ;
+            pt_stats st = stats_of(c);
+            up_again = st.reconnects >= 1 && st.state == PT_STATE_CONNECTED;
+        }
+        CHECK(up_again);
+        CHECK_EQ_INT(wss->recv(c, f, sizeof f, NULL, 0), PT_ETIMEDOUT);
+        CHECK_EQ_INT(poll(&p, 1, 0), 0);
+    }
+    down(&b, c);
+}
+
 TEST(send_while_down_returns_reconnecting_and_recv_keeps_waiting)
 {
     beacon b;
@@ -984,6 +1013,7 @@ int main(void)
     RUN(matching_pin_is_accepted);
     RUN(close_is_idempotent_and_wakes_a_blocked_recv);
     RUN(reconnect_after_server_drops_the_connection);
+    RUN(poll_fd_goes_quiet_after_a_reconnect);
     RUN(send_while_down_returns_reconnecting_and_recv_keeps_waiting);
     RUN(close_during_backoff_returns_promptly);
     RUN(close_during_a_redial_returns_promptly);
