@@ -42,6 +42,7 @@
 #include "config.h"
 
 #include "bench_frame.h"
+#include "bench_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,25 +75,7 @@
 
 /* ---- Small helpers -------------------------------------------------------- */
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("raw-tls: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+const char bench_prog[] = "raw-tls";
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -122,55 +105,25 @@ struct opts {
     int ws, coalesce;
 };
 
-static unsigned long num(const char *name, const char *v, unsigned long max)
-{
-    char *end;
-    errno = 0;
-    unsigned long n = strtoul(v, &end, 10);
-    if (errno || end == v || *end || n > max || v[0] == '-')
-        die("--%s: want a number 0..%lu, got \"%s\"", name, max, v);
-    return n;
-}
-
 static void parse(int argc, char **argv, struct opts *o)
 {
     memset(o, 0, sizeof *o);
     o->count = 1000;
     o->size = 1200;
     o->window = 1;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *eq = strchr(a, '=');
-        const char *v = eq ? eq + 1 : NULL;
-        size_t klen = eq ? (size_t)(eq - a) : strlen(a);
-        if (strncmp(a, "--", 2) != 0)
-            die("unexpected argument \"%s\" (flags are --name=value)", a);
-        a += 2;
-        klen -= 2;
-#define IS(k) (klen == sizeof(k) - 1 && strncmp(a, k, klen) == 0)
-        if (IS("ws") && !v)
-            o->ws = 1;
-        else if (IS("coalesce") && !v)
-            o->coalesce = 1;
-        else if (!v)
-            die("unknown flag or missing value: %s", argv[i]);
-        else if (IS("cert"))
-            o->cert = v;
-        else if (IS("key"))
-            o->key = v;
-        else if (IS("ca"))
-            o->ca = v;
-        else if (IS("port"))
-            o->port = num("port", v, 65535);
-        else if (IS("count"))
-            o->count = num("count", v, 100000000);
-        else if (IS("size"))
-            o->size = num("size", v, MAX_SIZE);
-        else if (IS("window"))
-            o->window = num("window", v, 1000000);
-        else
-            die("unknown flag %s", argv[i]);
-#undef IS
-    }
+    const struct bench_flag flags[] = {
+        { "ws", NULL, NULL, 0, &o->ws },
+        { "coalesce", NULL, NULL, 0, &o->coalesce },
+        { "cert", &o->cert, NULL, 0, NULL },
+        { "key", &o->key, NULL, 0, NULL },
+        { "ca", &o->ca, NULL, 0, NULL },
+        { "port", NULL, &o->port, 65535, NULL },
+        { "count", NULL, &o->count, 100000000, NULL },
+        { "size", NULL, &o->size, MAX_SIZE, NULL },
+        { "window", NULL, &o->window, 1000000, NULL },
+        { NULL, NULL, NULL, 0, NULL },
+    };
+    bench_parse_flags(argc, argv, 2, flags);
 }
 
 /* ---- Server ---------------------------------------------------------------- */
