@@ -80,7 +80,8 @@ void wss_link_free(wss_link *l)
 
 /* ---- Messages ------------------------------------------------------------ */
 
-static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen);
+static int read_message(wss_link *l, unsigned char *dst, size_t dcap, wss_msg *m, char *err,
+                        size_t errlen);
 
 static void parse_close(wss_msg *m)
 {
@@ -97,20 +98,31 @@ static void parse_close(wss_msg *m)
 
 int wss_link_read(wss_link *l, wss_msg *m, char *err, size_t errlen)
 {
+    return wss_link_read_into(l, NULL, 0, m, err, errlen);
+}
+
+int wss_link_read_into(wss_link *l, void *dst, size_t dcap, wss_msg *m, char *err, size_t errlen)
+{
     if (l->broken)
         return ptu_err(err, errlen, PT_EIO, "link already failed");
-    int rc = read_message(l, m, err, errlen);
+    int rc = read_message(l, dst, dcap, m, err, errlen);
     if (rc < 0)
         l->broken = 1; /* e.g. the rest of an oversize message must never surface */
     return rc;
 }
 
-static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen)
+static int read_message(wss_link *l, unsigned char *dst, size_t dcap, wss_msg *m, char *err,
+                        size_t errlen)
 {
     for (;;) {
         size_t n = 0;
         const struct curl_ws_frame *meta = NULL;
-        CURLcode rc = curl_ws_recv(l->easy, l->rx + l->rx_len, RX_CAP - l->rx_len, &n, &meta);
+        /* A message that starts here and arrives whole goes straight to
+         * dst; one in pieces is assembled in rx. */
+        int direct = dst && dcap > 0 && l->rx_len == 0;
+        unsigned char *into = direct ? dst : l->rx + l->rx_len;
+        size_t room = direct ? (dcap < RX_CAP ? dcap : RX_CAP) : RX_CAP - l->rx_len;
+        CURLcode rc = curl_ws_recv(l->easy, into, room, &n, &meta);
         if (rc == CURLE_AGAIN)
             return WSS_AGAIN;
         if (rc == CURLE_GOT_NOTHING)
@@ -124,7 +136,7 @@ static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen)
              * may still arrive in pieces. */
             if (l->ctl_len + n > sizeof l->ctl)
                 return ptu_err(err, errlen, PT_EPROTO, "control frame over 125 bytes");
-            memcpy(l->ctl + l->ctl_len, l->rx + l->rx_len, n);
+            memcpy(l->ctl + l->ctl_len, into, n);
             l->ctl_len += n;
             if (meta->bytesleft > 0)
                 continue;
@@ -145,8 +157,17 @@ static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen)
             return ptu_err(err, errlen, PT_ETOOLARGE,
                            "beacon sent a message over %d bytes", PT_MAX_FRAME);
         }
+        int whole = meta->bytesleft == 0 && !(meta->flags & CURLWS_CONT);
+        if (direct && whole) {
+            m->kind = (meta->flags & CURLWS_TEXT) ? WSS_MSG_TEXT : WSS_MSG_BINARY;
+            m->data = dst;
+            m->len = n;
+            return PT_OK;
+        }
+        if (direct && n)
+            memcpy(l->rx, dst, n);
         l->rx_len += n;
-        if (meta->bytesleft > 0 || (meta->flags & CURLWS_CONT))
+        if (!whole)
             continue; /* more of this frame, or more fragments */
         m->kind = (meta->flags & CURLWS_TEXT) ? WSS_MSG_TEXT : WSS_MSG_BINARY;
         m->data = l->rx;

@@ -53,6 +53,13 @@ int wss_link_socket(const wss_link *l);
  * (a message over PT_MAX_FRAME, detected before it is buffered). */
 int wss_link_read(wss_link *l, wss_msg *m, char *err, size_t errlen);
 
+/* The same, but a data message that arrives whole lands in dst (dcap
+ * bytes) with no copy: then m->data == dst.  dst may be written even when
+ * the message turns out to be something else (a control frame, a message
+ * in pieces or too large for dcap: those come from the link's buffers). */
+int wss_link_read_into(wss_link *l, void *dst, size_t dcap, wss_msg *m, char *err,
+                       size_t errlen);
+
 /* Frame one message of kind (WSS_MSG_*) into the link's send queue, masked
  * (RFC 6455 5.3).  Returns PT_OK, WSS_AGAIN when it does not fit behind
  * what is queued (flush, then queue again), PT_EINVAL for a bad kind or

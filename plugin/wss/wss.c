@@ -270,7 +270,7 @@ static void deliver(pt_conn *c, struct direct *d, const wss_msg *m)
                                d->cap);
         return;
     }
-    if (m->len)
+    if (m->len && m->data != d->buf) /* else it was read in place */
         memcpy(d->buf, m->data, m->len);
     d->len = (int)m->len;
 }
@@ -283,7 +283,9 @@ static void pump(pt_conn *c, struct direct *d)
     wss_msg m;
     char why[PT_ERRMSG_MAX];
     while (c->link && ((d && d->len == NO_FRAME) || c->ring_count < c->ring_cap)) {
-        int rc = wss_link_read(c->link, &m, why, sizeof why);
+        int first = d && d->len == NO_FRAME; /* read it straight into recv's buffer */
+        int rc = first ? wss_link_read_into(c->link, d->buf, d->cap, &m, why, sizeof why)
+                       : wss_link_read(c->link, &m, why, sizeof why);
         if (rc == WSS_AGAIN) {
             c->rx_drained = 1;
             return;
