@@ -88,8 +88,8 @@ struct pt_conn {
     int pong_pending;       /* answer this ping payload when there is room */
     unsigned char pong_buf[125];
     size_t pong_len;
-    int ping_pending;       /* the keeper wants a ping out */
-    int ping_outstanding;   /* a ping is out, its pong not yet seen */
+    int ping_pending;       /* a ping is due and not yet queued */
+    int ping_outstanding;   /* a ping is due or out, its pong not yet seen */
     int64_t ping_sent_ms, last_rx_ms;
     int64_t held_ms;        /* last time the ring was seen full */
     int readers;            /* threads inside recv */
