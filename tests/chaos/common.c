@@ -301,17 +301,7 @@ int ch_frame_check(const unsigned char *msg, size_t len, uint32_t from, uint32_t
 
 struct timespec ch_deadline(int ms)
 {
-    struct timespec t;
-    int64_t add = (int64_t)ms * scale;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += add / 1000;
-    t.tv_nsec += (long)(add % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
+    return deadline_after_ms(CLOCK_REALTIME, (int64_t)ms * scale);
 }
 
 long ch_env_long(const char *name, long def)

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "faultproxy.h"
-#include "harness.h" /* now_ms */
+#include "harness.h" /* now_ms, deadline_after_ms */
 
 #define RING_CAP (128 * 1024)
 #define READ_MAX 16384
@@ -544,14 +544,7 @@ int fp_arm(fp_proxy *p, int conn, int w, fp_fault f)
 /* Wait on the condition variable until pred holds or timeout_ms passes. */
 static int wait_for(fp_proxy *p, int (*pred)(fp_proxy *, int, int), int a, int b, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = deadline_after_ms(CLOCK_MONOTONIC, timeout_ms);
     int ok;
     pthread_mutex_lock(&p->mu);
     while (!(ok = pred(p, a, b)))

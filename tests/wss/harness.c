@@ -44,6 +44,19 @@ int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct timespec deadline_after_ms(clockid_t clock, int64_t ms)
+{
+    struct timespec t;
+    clock_gettime(clock, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 /* Start the beacon with the given cert name and extra flags (NULL ended);
  * port 0 picks a free one.  Waits for its READY line. */
 int beacon_start(beacon *b, const char *cert, int port, const char *const *flags)

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "identity.h"
 #include "pilot_transport.h"
@@ -34,6 +35,9 @@ int harness_init(void);
 void harness_cleanup(void);
 
 int64_t now_ms(void);
+/* The absolute time ms (not scaled) from now on clock, for
+ * pthread_cond_timedwait. */
+struct timespec deadline_after_ms(clockid_t clock, int64_t ms);
 /* A duration option value of ms (scaled), e.g. "1000ms"; 8 rotating buffers. */
 const char *dur(int ms);
 
