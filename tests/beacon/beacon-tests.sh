@@ -77,34 +77,13 @@ lines() {
 # and registry, wait for its READY line (READY port=N, maybe more fields).
 # Sets BEACON_PID, PORT, URL and BEACON_ERR (its stderr, the log).
 start_beacon() {
-    local name=$1 line w
+    local name=$1 rc=0
     shift
-    BEACON_ERR=$TMP/$name.err
-    rm -f "$TMP/beacon.fifo"
-    mkfifo "$TMP/beacon.fifo"
-    # shellcheck disable=SC2086
-    $PT_RUN "$PT_BEACON" --listen=127.0.0.1:0 --cert="$CERTS/server.pem" \
-        --key="$CERTS/server-key.pem" --registry="$TMP/registry" --mode=echo "$@" \
-        >"$TMP/beacon.fifo" 2>"$BEACON_ERR" &
-    BEACON_PID=$!
+    beacon_start_proc "$name" --cert="$CERTS/server.pem" --key="$CERTS/server-key.pem" \
+        --registry="$TMP/registry" --mode=echo "$@" || rc=1
     BG_PIDS="$BG_PIDS $BEACON_PID"
-    exec 4<"$TMP/beacon.fifo"
-    PORT=
-    if read -r -t $((30 * SCALE)) line <&4; then
-        for w in $line; do
-            case $w in port=[0-9]*) PORT=${w#port=} ;; esac
-        done
-    fi
     URL=wss://localhost:$PORT/v1/compat
-    [ -n "$PORT" ]
-}
-
-# stop_beacon: SIGTERM, wait; BEACON_RC is its exit status.
-stop_beacon() {
-    kill -TERM "$BEACON_PID" 2>/dev/null
-    BEACON_RC=0
-    wait "$BEACON_PID" || BEACON_RC=$?
-    exec 4<&-
+    return $rc
 }
 
 # stats: SIGUSR1 and wait for the STATS line it prints; the line in STATS,

@@ -92,6 +92,39 @@ start_echo() {
     [ -n "$ECHO_ADDR" ]
 }
 
+# beacon_start_proc NAME ARGS...: start "$PT_BEACON --listen=127.0.0.1:0
+# ARGS" (under $PT_RUN) and wait for its READY line (an event, not a
+# sleep).  Sets BEACON_PID, READY (the whole line), PORT, UDP_PORT (relay
+# mode, else empty) and BEACON_ERR ($TMP/NAME.err, its stderr); its stdout
+# stays readable on fd 4.
+beacon_start_proc() {
+    local name=$1 w
+    shift
+    BEACON_ERR=$TMP/$name.err
+    rm -f "$TMP/beacon.fifo"
+    mkfifo "$TMP/beacon.fifo"
+    # shellcheck disable=SC2086
+    $PT_RUN "$PT_BEACON" --listen=127.0.0.1:0 "$@" >"$TMP/beacon.fifo" 2>"$BEACON_ERR" &
+    BEACON_PID=$!
+    exec 4<"$TMP/beacon.fifo"
+    PORT='' UDP_PORT='' READY=''
+    if read -r -t $((30 * ${PT_TIME_SCALE:-1})) READY <&4; then
+        for w in $READY; do
+            case $w in port=[0-9]*) PORT=${w#port=} ;; udp=[0-9]*) UDP_PORT=${w#udp=} ;; esac
+        done
+    fi
+    [ -n "$PORT" ]
+}
+
+# stop_beacon: SIGTERM the beacon, wait for it; sets BEACON_RC.
+stop_beacon() {
+    kill -TERM "$BEACON_PID" 2>/dev/null
+    BEACON_RC=0
+    wait "$BEACON_PID" || BEACON_RC=$?
+    BEACON_PID=
+    exec 4<&-
+}
+
 # stop_echo: SIGTERM the echo server, wait for it; sets ECHO_RC and
 # ECHO_DONE (its final line).
 stop_echo() {

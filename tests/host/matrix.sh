@@ -98,22 +98,9 @@ for n in $NODES; do
 done
 ok $rc "identities and registry for nodes $NODES"
 
-mkfifo "$TMP/beacon.fifo"
-# shellcheck disable=SC2086
-$PT_RUN "$PT_BEACON" --listen=127.0.0.1:0 --cert="$CERTS/server.pem" \
-    --key="$CERTS/server-key.pem" --registry="$TMP/registry" \
-    >"$TMP/beacon.fifo" 2>"$TMP/beacon.err" &
-BEACON_PID=$!
-exec 4<"$TMP/beacon.fifo"
-PORT='' UDP_PORT=''
-if read -r -t 30 line <&4; then
-    case $line in
-    "READY port="[0-9]*" udp="[0-9]*)
-        PORT=${line#READY port=}; UDP_PORT=${PORT#* udp=}; PORT=${PORT%% *} ;;
-    esac
-fi
-[ -n "$PORT" ] && [ "$PORT" = "$UDP_PORT" ]
-ok $? "the beacon starts in relay mode (the default): $line"
+beacon_start_proc beacon --cert="$CERTS/server.pem" --key="$CERTS/server-key.pem" \
+    --registry="$TMP/registry" && [ "$PORT" = "$UDP_PORT" ]
+ok $? "the beacon starts in relay mode (the default): $READY"
 if [ -z "$PORT" ]; then
     sed 's/^/#   beacon: /' "$TMP/beacon.err"
     done_testing
@@ -179,11 +166,7 @@ ok $? "a 5-byte Relay datagram is received and dropped ($STATS)"
 
 # ---- the beacon's account at exit -------------------------------------------
 
-kill -TERM "$BEACON_PID"
-BEACON_RC=0
-wait "$BEACON_PID" || BEACON_RC=$?
-BEACON_PID=
-exec 4<&-
+stop_beacon
 [ "$BEACON_RC" -eq 0 ]
 ok $? "SIGTERM: the beacon exits 0 ($BEACON_RC)"
 if [ "$BEACON_RC" -ne 0 ]; then

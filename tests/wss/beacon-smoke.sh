@@ -15,30 +15,10 @@ CERTS=$TMP/certs
 SRCDIR=${PT_SRCDIR:-$(dirname "$0")/../..}
 WS_KEY=dGhlIHNhbXBsZSBub25jZQ==
 
-# start_beacon ARGS...: start the beacon, wait for its READY line (an
-# event, not a sleep).  Sets BEACON_PID, PORT and READY (the whole line:
-# "READY port=N", plus " udp=N" in relay mode); stderr in $TMP/beacon.err.
+# start_beacon ARGS...: the beacon with ARGS, up (lib.sh); its stderr is
+# $TMP/beacon.err.
 start_beacon() {
-    rm -f "$TMP/beacon.fifo"
-    mkfifo "$TMP/beacon.fifo"
-    # shellcheck disable=SC2086
-    $PT_RUN "$PT_BEACON" --listen=127.0.0.1:0 "$@" >"$TMP/beacon.fifo" 2>"$TMP/beacon.err" &
-    BEACON_PID=$!
-    exec 4<"$TMP/beacon.fifo"
-    PORT=
-    READY=
-    if read -r -t 30 READY <&4; then
-        case $READY in "READY port="[0-9]*) PORT=${READY#READY port=}; PORT=${PORT%% *} ;; esac
-    fi
-    [ -n "$PORT" ]
-}
-
-# stop_beacon: SIGTERM, wait; sets BEACON_RC.
-stop_beacon() {
-    kill -TERM "$BEACON_PID" 2>/dev/null
-    BEACON_RC=0
-    wait "$BEACON_PID" || BEACON_RC=$?
-    exec 4<&-
+    beacon_start_proc beacon "$@"
 }
 
 # wait_for PATTERN FILE: until a line matching PATTERN shows up (30 s cap).
