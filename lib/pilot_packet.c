@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include "pilot_packet.h"
+
+#include "byteorder.h"
 #include "util.h"
 
 #include <string.h>
@@ -74,32 +76,6 @@ uint32_t ptu_pkt_crc32(const void *data, size_t len)
     return ptu_pkt_crc32_update(0, data, len);
 }
 
-/* ---- Big-endian fields -------------------------------------------------- */
-
-static void put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)(v >> 8);
-    p[1] = (unsigned char)v;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint16_t get16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* ---- The header --------------------------------------------------------- */
 
 static const unsigned char magic_pilt[PTU_PKT_MAGIC_LEN] = { 'P', 'I', 'L', 'T' };
@@ -125,19 +101,19 @@ int ptu_pkt_build_pilt(const ptu_pkt_header *h, const void *payload, size_t len,
     memcpy(out, magic_pilt, PTU_PKT_MAGIC_LEN);
     p[0] = (unsigned char)(h->version << 4 | h->flags);
     p[1] = h->protocol;
-    put16(p + 2, (uint16_t)len);
-    put16(p + 4, h->src_net);
-    put32(p + 6, h->src_node);
-    put16(p + 10, h->dst_net);
-    put32(p + 12, h->dst_node);
-    put16(p + 16, h->src_port);
-    put16(p + 18, h->dst_port);
-    put32(p + 20, h->seq);
-    put32(p + 24, h->ack);
-    put16(p + 28, h->window);
+    ptu_put16(p + 2, (uint16_t)len);
+    ptu_put16(p + 4, h->src_net);
+    ptu_put32(p + 6, h->src_node);
+    ptu_put16(p + 10, h->dst_net);
+    ptu_put32(p + 12, h->dst_node);
+    ptu_put16(p + 16, h->src_port);
+    ptu_put16(p + 18, h->dst_port);
+    ptu_put32(p + 20, h->seq);
+    ptu_put32(p + 24, h->ack);
+    ptu_put16(p + 28, h->window);
     if (len)
         memcpy(p + PTU_PKT_HEADER_LEN, payload, len);
-    put32(p + OFF_CHECKSUM, packet_crc(p, p + PTU_PKT_HEADER_LEN, len));
+    ptu_put32(p + OFF_CHECKSUM, packet_crc(p, p + PTU_PKT_HEADER_LEN, len));
     return (int)(PTU_PKT_PILT_OVERHEAD + len);
 }
 
@@ -189,11 +165,11 @@ int ptu_pkt_parse_pilt(const unsigned char *frame, size_t len, ptu_pkt_header *h
                        "pilot packet: %zu bytes, too short for the %d-byte header", rest,
                        PTU_PKT_HEADER_LEN);
     size_t have = rest - PTU_PKT_HEADER_LEN;
-    uint16_t plen = get16(p + 2);
+    uint16_t plen = ptu_get16(p + 2);
     if (plen != have)
         return ptu_err(err, errlen, -1, "pilot packet: length field says %u, frame has %zu",
                        (unsigned)plen, have);
-    uint32_t got = get32(p + OFF_CHECKSUM);
+    uint32_t got = ptu_get32(p + OFF_CHECKSUM);
     uint32_t want = packet_crc(p, p + PTU_PKT_HEADER_LEN, have);
     if (got != want)
         return ptu_err(err, errlen, -1,
@@ -204,15 +180,15 @@ int ptu_pkt_parse_pilt(const unsigned char *frame, size_t len, ptu_pkt_header *h
     h->flags = p[0] & 0x0f;
     h->protocol = p[1];
     h->payload_len = plen;
-    h->src_net = get16(p + 4);
-    h->src_node = get32(p + 6);
-    h->dst_net = get16(p + 10);
-    h->dst_node = get32(p + 12);
-    h->src_port = get16(p + 16);
-    h->dst_port = get16(p + 18);
-    h->seq = get32(p + 20);
-    h->ack = get32(p + 24);
-    h->window = get16(p + 28);
+    h->src_net = ptu_get16(p + 4);
+    h->src_node = ptu_get32(p + 6);
+    h->dst_net = ptu_get16(p + 10);
+    h->dst_node = ptu_get32(p + 12);
+    h->src_port = ptu_get16(p + 16);
+    h->dst_port = ptu_get16(p + 18);
+    h->seq = ptu_get32(p + 20);
+    h->ack = ptu_get32(p + 24);
+    h->window = ptu_get16(p + 28);
     h->checksum = got;
     *payload = p + PTU_PKT_HEADER_LEN;
     return 0;
@@ -223,7 +199,7 @@ int ptu_pkt_parse_pilt(const unsigned char *frame, size_t len, ptu_pkt_header *h
 void ptu_pkt_discover(uint32_t node, unsigned char out[PTU_BEACON_DISCOVER_LEN])
 {
     out[0] = PTU_BEACON_DISCOVER;
-    put32(out + 1, node);
+    ptu_put32(out + 1, node);
 }
 
 int ptu_pkt_discover_reply(const pt_addr *addr, unsigned char *out, size_t cap)
@@ -242,7 +218,7 @@ int ptu_pkt_discover_reply(const pt_addr *addr, unsigned char *out, size_t cap)
     out[0] = PTU_BEACON_DISCOVER_REPLY;
     out[1] = (unsigned char)iplen;
     memcpy(out + 2, addr->ip, iplen);
-    put16(out + 2 + iplen, addr->port);
+    ptu_put16(out + 2 + iplen, addr->port);
     return (int)(1 + 1 + iplen + 2);
 }
 
@@ -253,8 +229,8 @@ int ptu_pkt_relay(uint32_t from, uint32_t to, const void *frame, size_t len,
         cap < PTU_BEACON_RELAY_OVERHEAD + len)
         return -1;
     out[0] = PTU_BEACON_RELAY;
-    put32(out + 1, from);
-    put32(out + 5, to);
+    ptu_put32(out + 1, from);
+    ptu_put32(out + 5, to);
     if (len)
         memcpy(out + PTU_BEACON_RELAY_OVERHEAD, frame, len);
     return (int)(PTU_BEACON_RELAY_OVERHEAD + len);
@@ -267,7 +243,7 @@ int ptu_pkt_relay_deliver(uint32_t from, const void *frame, size_t len, unsigned
         cap < PTU_BEACON_DELIVER_OVERHEAD + len)
         return -1;
     out[0] = PTU_BEACON_RELAY_DELIVER;
-    put32(out + 1, from);
+    ptu_put32(out + 1, from);
     if (len)
         memcpy(out + PTU_BEACON_DELIVER_OVERHEAD, frame, len);
     return (int)(PTU_BEACON_DELIVER_OVERHEAD + len);
@@ -294,7 +270,7 @@ static int parse_discover_reply(const unsigned char *body, size_t n, ptu_beacon_
                        "beacon DiscoverReply: %zu extra byte(s) after the port", n - need);
     out->addr.family = iplen == 4 ? PT_AF_INET : PT_AF_INET6;
     memcpy(out->addr.ip, body + 1, iplen);
-    out->addr.port = get16(body + 1 + iplen);
+    out->addr.port = ptu_get16(body + 1 + iplen);
     return 0;
 }
 
@@ -318,7 +294,7 @@ int ptu_pkt_parse_beacon(const unsigned char *msg, size_t len, ptu_beacon_msg *o
         if (n > 4)
             return ptu_err(err, errlen, -1,
                            "beacon Discover: %zu extra byte(s) after the node id", n - 4);
-        m.from = get32(body);
+        m.from = ptu_get32(body);
         break;
     case PTU_BEACON_DISCOVER_REPLY:
         if (parse_discover_reply(body, n, &m, err, errlen) != 0)
@@ -330,8 +306,8 @@ int ptu_pkt_parse_beacon(const unsigned char *msg, size_t len, ptu_beacon_msg *o
                            "beacon Relay: body is %zu bytes, needs at least 8 (sender and "
                            "destination node)",
                            n);
-        m.from = get32(body);
-        m.to = get32(body + 4);
+        m.from = ptu_get32(body);
+        m.to = ptu_get32(body + 4);
         m.frame = body + 8;
         m.frame_len = n - 8;
         break;
@@ -341,7 +317,7 @@ int ptu_pkt_parse_beacon(const unsigned char *msg, size_t len, ptu_beacon_msg *o
                            "beacon RelayDeliver: body is %zu bytes, needs at least 4 (sender "
                            "node)",
                            n);
-        m.from = get32(body);
+        m.from = ptu_get32(body);
         m.frame = body + 4;
         m.frame_len = n - 4;
         break;

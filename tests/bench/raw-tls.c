@@ -43,6 +43,7 @@
 
 #include "bench_frame.h"
 #include "bench_util.h"
+#include "byteorder.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,20 +77,6 @@
 /* ---- Small helpers -------------------------------------------------------- */
 
 const char bench_prog[] = "raw-tls";
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 
 static void set_nodelay(int fd)
 {
@@ -554,7 +541,7 @@ static int again(ssize_t r)
 
 static void build(unsigned char *out, size_t size, uint64_t seq)
 {
-    put32(out, (uint32_t)size);
+    ptu_put32(out, (uint32_t)size);
     bench_put64(out + 4, seq);
     bench_put64(out + 12, now_ns());
     for (size_t i = HDR; i < size; i++)
@@ -643,9 +630,9 @@ static int run_client(const struct opts *o)
                 die("client: recv: %s", gnutls_strerror((int)r));
             in_len += (size_t)r;
             uint64_t now = now_ns();
-            while (in_len - in_off >= 4 && in_len - in_off >= 4 + get32(in + in_off)) {
+            while (in_len - in_off >= 4 && in_len - in_off >= 4 + ptu_get32(in + in_off)) {
                 const unsigned char *f = in + in_off + 4;
-                uint32_t n = get32(in + in_off);
+                uint32_t n = ptu_get32(in + in_off);
                 uint64_t seq = n >= HDR ? bench_get64(f) : UINT64_MAX;
                 if (n != size || seq >= sent || seen[seq])
                     die("client: unexpected frame: %" PRIu32 " bytes, sequence %" PRIu64, n, seq);
