@@ -91,7 +91,7 @@ struct pt_conn {
     int ping_pending;       /* a ping is due and not yet queued */
     int ping_outstanding;   /* a ping is due or out, its pong not yet seen */
     int64_t ping_sent_ms, last_rx_ms;
-    int64_t held_ms;        /* last time the ring was seen full */
+    int64_t held_ms;        /* last time the ring was full (reading held back) */
     int readers;            /* threads inside recv */
     int writers;            /* threads inside send or send_many */
     struct slot *ring;
@@ -338,6 +338,8 @@ static void pump(pt_conn *c, struct direct *d)
         }
         }
     }
+    if (c->link && c->ring_count == c->ring_cap)
+        c->held_ms = wss_now_ms(); /* stopped for the host: see keeper_main */
 }
 
 /* ---- The keeper thread --------------------------------------------------- */
@@ -407,9 +409,11 @@ static void *keeper_main(void *arg)
         int64_t now = wss_now_ms(), deadline;
         /* While the ring is full nothing is read (the host is behind), so
          * a pong cannot be seen, and frames waiting in the link show it
-         * alive: no half-open verdict then, and the pong deadline starts
-         * afresh when there is room.  A ping every idle-ping still tells
-         * the beacon that we are here (it drops silent peers). */
+         * alive: no half-open verdict then.  The pong deadline runs from
+         * the last moment the ring was full (pump and recv note it too),
+         * so a host that reads again has pong-timeout to reach the pong
+         * behind its backlog.  A ping every idle-ping still tells the
+         * beacon that we are here (it drops silent peers). */
         int held = c->ring_count == c->ring_cap;
         if (held) {
             c->held_ms = now;
@@ -699,6 +703,8 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
             struct slot *s = &c->ring[c->ring_head];
             struct direct d = { buf, cap, NO_FRAME };
             wss_msg m = { .kind = WSS_MSG_BINARY, .data = s->buf, .len = s->len };
+            if (c->ring_count == c->ring_cap)
+                c->held_ms = wss_now_ms(); /* the host reads again from here */
             c->ring_head = (c->ring_head + 1) % c->ring_cap;
             if (--c->ring_count == 0)
                 drain_fd(c->rx_fd);
