@@ -1,10 +1,13 @@
-/* test-util.c -- number, duration, boolean, address and option parsing. */
+/* test-util.c -- number, duration, boolean, address and option parsing;
+ * the clock. */
 #include "config.h"
 
 #include "addr.h"
 #include "options.h"
 #include "tap.h"
 #include "util.h"
+
+#include <time.h>
 
 TEST(integers_parse_strictly)
 {
@@ -132,6 +135,44 @@ TEST(error_buffers_may_be_absent)
     CHECK_STR_EQ(small, "truncat");
 }
 
+static uint64_t raw_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+TEST(clock_is_the_monotonic_clock_in_both_units)
+{
+    /* Read between two readings of CLOCK_MONOTONIC itself: another clock
+     * (CLOCK_REALTIME, a wrong scale) lands outside. */
+    uint64_t before = raw_monotonic_ns();
+    uint64_t ns = ptu_now_ns();
+    int64_t ms = ptu_now_ms();
+    uint64_t after = raw_monotonic_ns();
+    CHECK(before <= ns && ns <= after);
+    CHECK((uint64_t)ms >= before / 1000000u && (uint64_t)ms <= after / 1000000u);
+}
+
+TEST(clock_never_goes_back_and_advances_across_a_sleep)
+{
+    int64_t ms0 = ptu_now_ms(), prev_ms = ms0;
+    uint64_t prev_ns = ptu_now_ns();
+    for (int i = 0; i < 100000; i++) {
+        uint64_t ns = ptu_now_ns();
+        int64_t ms = ptu_now_ms();
+        CHECK(ns >= prev_ns && ms >= prev_ms);
+        if (ns < prev_ns || ms < prev_ms)
+            break;
+        prev_ns = ns;
+        prev_ms = ms;
+    }
+    struct timespec nap = { 0, 20 * 1000000 };
+    while (nanosleep(&nap, &nap) != 0)
+        ;
+    CHECK(ptu_now_ms() - ms0 >= 20);
+}
+
 int main(void)
 {
     RUN(integers_parse_strictly);
@@ -141,5 +182,7 @@ int main(void)
     RUN(sockaddr_conversion_maps_ipv4_into_ipv6);
     RUN(options_are_checked_against_their_docs);
     RUN(error_buffers_may_be_absent);
+    RUN(clock_is_the_monotonic_clock_in_both_units);
+    RUN(clock_never_goes_back_and_advances_across_a_sleep);
     return tap_done();
 }
