@@ -11,6 +11,7 @@
 #include <nettle/base64.h>
 
 #include "options.h"
+#include "quote.h"
 #include "util.h"
 
 #define URL_EXAMPLE "wss://beacon.example/v1/compat"
@@ -94,20 +95,11 @@ typedef struct quoted {
 
 static const char *quote(const char *v, quoted *q)
 {
+    /* Longer than the quote, so that a cut shows as "...". */
     char tmp[WSS_CONFIG_QUOTE_MAX + 8];
-    size_t len;
 
     wss_config_redact_url(v, tmp, sizeof tmp);
-    len = strlen(tmp);
-    if (len > WSS_CONFIG_QUOTE_MAX) {
-        memcpy(tmp + WSS_CONFIG_QUOTE_MAX, "...", 4);
-        len = WSS_CONFIG_QUOTE_MAX + 3;
-    }
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)tmp[i] < 0x20 || (unsigned char)tmp[i] >= 0x7f)
-            tmp[i] = '?';
-    memcpy(q->s, tmp, len + 1);
-    return q->s;
+    return ptu_printable(q->s, sizeof q->s, tmp, strlen(tmp));
 }
 
 /* ---- URLs -------------------------------------------------------------- */

@@ -1,9 +1,10 @@
 /* test-util.c -- number, duration, boolean, address and option parsing;
- * the clock. */
+ * the clock; quoting for messages. */
 #include "config.h"
 
 #include "addr.h"
 #include "options.h"
+#include "quote.h"
 #include "tap.h"
 #include "util.h"
 
@@ -173,6 +174,46 @@ TEST(clock_never_goes_back_and_advances_across_a_sleep)
     CHECK(ptu_now_ms() - ms0 >= 20);
 }
 
+TEST(printable_keeps_printable_ascii_and_cuts_visibly)
+{
+    static const struct {
+        const char *in;
+        size_t n, cap;
+        const char *want;
+    } t[] = {
+        { "", 0, 16, "" },
+        { "auth_ok", 7, 16, "auth_ok" },
+        { " ~", 2, 16, " ~" },                          /* the ends of the range */
+        { "\x01\x1f\x7f\x80\xff\n", 6, 16, "??????" },  /* nothing printable */
+        { "a\0b", 3, 16, "a?b" },                       /* a NUL is a byte like others */
+        { "caf\xc3\xa9", 5, 16, "caf??" },              /* UTF-8 is not ASCII */
+        { "abcd", 4, 8, "abcd" },                       /* exactly cap - 4: whole */
+        { "abcde", 5, 8, "abcd..." },                   /* one more: cut, and shown cut */
+        { "abcdefghijklmnop", 16, 8, "abcd..." },
+        { "a\x01" "cdefgh", 8, 8, "a?cd..." },
+        { "abc", 3, 5, "a..." },
+        { "a", 1, 4, "..." },                           /* no room for text */
+        { "ab", 2, 3, ".." },
+        { "ab", 2, 1, "" },
+        { "abcdef", 2, 16, "ab" },                      /* only the first n bytes count */
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char out[32];
+        memset(out, 'X', sizeof out);
+        CHECK(ptu_printable(out, t[i].cap, t[i].in, t[i].n) == out);
+        CHECK_STR_EQ(out, t[i].want);
+    }
+}
+
+TEST(printable_tolerates_absent_buffers)
+{
+    char out[8] = "XYZ";
+    CHECK(ptu_printable(NULL, 8, "abc", 3) == NULL);
+    CHECK(ptu_printable(out, 0, "abc", 3) == out);
+    CHECK_STR_EQ(out, "XYZ"); /* cap 0: nothing written */
+    CHECK_STR_EQ(ptu_printable(out, sizeof out, NULL, 0), "");
+}
+
 int main(void)
 {
     RUN(integers_parse_strictly);
@@ -184,5 +225,7 @@ int main(void)
     RUN(error_buffers_may_be_absent);
     RUN(clock_is_the_monotonic_clock_in_both_units);
     RUN(clock_never_goes_back_and_advances_across_a_sleep);
+    RUN(printable_keeps_printable_ascii_and_cuts_visibly);
+    RUN(printable_tolerates_absent_buffers);
     return tap_done();
 }
