@@ -60,30 +60,16 @@ static int is_digit(char c)
 
 char *wss_config_redact_url(const char *url, char *out, size_t cap)
 {
-    const char *user = url, *sep, *at, *colon = NULL;
+    size_t off, len;
 
     if (!out || cap == 0)
         return out;
     if (!url)
-        url = user = "";
-    /* A scheme is a letter then letters, digits, '+', '-', '.'; anything
-     * else before "://" means there is no scheme and the user part starts
-     * at the beginning. */
-    sep = strstr(url, "://");
-    if (sep && sep > url && is_alpha(url[0])) {
-        const char *c = url;
-        while (c < sep && (is_alpha(*c) || is_digit(*c) || *c == '+' || *c == '-' || *c == '.'))
-            c++;
-        if (c == sep)
-            user = sep + 3;
-    }
-    at = strrchr(user, '@');
-    if (at)
-        colon = memchr(user, ':', (size_t)(at - user));
-    if (!colon)
+        url = "";
+    if (!ptu_url_password(url, &off, &len))
         snprintf(out, cap, "%s", url);
     else
-        snprintf(out, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
+        snprintf(out, cap, "%.*s***%s", (int)off, url, url + off + len);
     return out;
 }
 

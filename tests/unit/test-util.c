@@ -214,6 +214,83 @@ TEST(printable_tolerates_absent_buffers)
     CHECK_STR_EQ(ptu_printable(out, sizeof out, NULL, 0), "");
 }
 
+TEST(url_password_is_found_erring_towards_hiding)
+{
+    static const struct {
+        const char *url, *pw; /* pw NULL: no password */
+    } t[] = {
+        { "http://alice:s3cret@proxy:3128", "s3cret" },
+        { "http://alice:@proxy", "" },                  /* empty, but there */
+        { "http://:s3cret@proxy", "s3cret" },
+        { "HTTP+x.y-z://u:p@h", "p" },                  /* every scheme character */
+        { "http://alice:p@ss@proxy", "p@ss" },          /* up to the last '@' */
+        { "http://alice:a/b?c#d@proxy/x", "a/b?c#d" },
+        { "http://alice:p%40ss@proxy", "p%40ss" },      /* as written, not decoded */
+        { "http://alice:pw@proxy/a://b", "pw" },
+        { "alice:s3cret@proxy:3128", "s3cret" },        /* no scheme */
+        { "alice:s3cret@h/x://y", "s3cret" },           /* "://" late: not a scheme */
+        { "1http://a:b@c", "//a:b" },                   /* not a scheme: hide more */
+        { "://a:b@c", "//a:b" },
+        { "http://h:8080/p@x", "8080/p" },              /* '@' in the path: hide more */
+        { "wss://b.example/a@b", NULL },                /* '@' in the path, no ':' */
+        { "http://alice@proxy", NULL },
+        { "http://proxy.example:3128/", NULL },
+        { "auto", NULL },
+        { "", NULL },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        size_t off = 999, len = 999;
+        int found = ptu_url_password(t[i].url, &off, &len);
+        CHECK_EQ_INT(found, t[i].pw != NULL);
+        if (found && t[i].pw) {
+            CHECK_EQ_INT(len, strlen(t[i].pw));
+            CHECK(off + len <= strlen(t[i].url) && strncmp(t[i].url + off, t[i].pw, len) == 0);
+        }
+        if (!found || !t[i].pw)
+            CHECK(off == 999 && len == 999); /* untouched */
+    }
+    size_t off, len;
+    CHECK_EQ_INT(ptu_url_password(NULL, &off, &len), 0);
+}
+
+TEST(url_scrub_replaces_every_occurrence)
+{
+    static const struct {
+        const char *url, *msg;
+        size_t cap;
+        const char *want;
+    } t[] = {
+        { "http://u:s3cret@h", "CONNECT http://u:s3cret@h: bad s3cret", 64,
+          "CONNECT http://u:***@h: bad ***" },
+        { "http://u:s3cret@h", "", 64, "" },
+        { "http://u:s3cret@h", "nothing here", 64, "nothing here" },
+        { "http://u:s3cret@h", "s3cre", 64, "s3cre" },   /* a start alone is no match */
+        { "http://u@h", "u@h", 64, "u@h" },            /* no password */
+        { "http://u:@h", "u:@h", 64, "u:@h" },         /* an empty one */
+        { "http://u:p%40ss@h", "p%40ss p@ss", 64, "*** p@ss" }, /* as written only */
+        { "u:s3cret@h", "u:s3cret@h", 64, "u:***@h" },    /* no scheme */
+        /* Shorter than "***": the message grows, up to its buffer. */
+        { "http://u:pw@h", "a pw b pw", 64, "a *** b ***" },
+        { "http://u:pw@h", "a pw b pw", 10, "a *** b *" }, /* the cut "p" starred */
+        { "http://u:pw@h", "xpw", 4, "x**" },
+        { "http://u:*@h", "a*b*", 64, "a***b***" },     /* no endless loop */
+        { "http://u:ab@h", "abab", 64, "******" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char msg[64];
+        memset(msg, 'X', sizeof msg);
+        memcpy(msg, t[i].msg, strlen(t[i].msg) + 1);
+        ptu_url_scrub(msg, t[i].cap, t[i].url);
+        CHECK_STR_EQ(msg, t[i].want);
+        CHECK(t[i].cap == sizeof msg || msg[t[i].cap] == 'X'); /* stayed in its buffer */
+    }
+    char msg[8] = "pw";
+    ptu_url_scrub(NULL, 8, "http://u:pw@h");
+    ptu_url_scrub(msg, 0, "http://u:pw@h");
+    ptu_url_scrub(msg, sizeof msg, NULL);
+    CHECK_STR_EQ(msg, "pw");
+}
+
 int main(void)
 {
     RUN(integers_parse_strictly);
@@ -227,5 +304,7 @@ int main(void)
     RUN(clock_never_goes_back_and_advances_across_a_sleep);
     RUN(printable_keeps_printable_ascii_and_cuts_visibly);
     RUN(printable_tolerates_absent_buffers);
+    RUN(url_password_is_found_erring_towards_hiding);
+    RUN(url_scrub_replaces_every_occurrence);
     return tap_done();
 }
