@@ -8,8 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <nettle/base64.h>
-
+#include "base64.h"
 #include "options.h"
 #include "quote.h"
 #include "util.h"
@@ -288,9 +287,7 @@ static int parse_proxy(const char *v, wss_config *out, char *err, size_t errlen)
 
 static int parse_pin(const char *v, uint8_t pin[32], char *err, size_t errlen)
 {
-    struct base64_decode_ctx ctx;
-    uint8_t buf[BASE64_DECODE_LENGTH(44)];
-    char again[BASE64_ENCODE_RAW_LENGTH(32)];
+    uint8_t buf[32];
     size_t len, got = 0;
     quoted q;
 
@@ -302,22 +299,15 @@ static int parse_pin(const char *v, uint8_t pin[32], char *err, size_t errlen)
                        "wss: option \"pin-sha256\": expected base64 of a 32-byte SHA-256, 44 "
                        "characters, optionally after sha256// (got %zu characters)",
                        len);
-    /* Decode, then encode again: only the one canonical spelling of the
-     * 32 bytes (standard alphabet, '=' padding, no spaces) round-trips. */
-    base64_decode_init(&ctx);
-    if (!base64_decode_update(&ctx, &got, buf, len, v) || !base64_decode_final(&ctx) ||
-        got != 32)
-        goto bad;
-    base64_encode_raw(again, 32, buf);
-    if (memcmp(again, v, sizeof again) != 0)
-        goto bad;
+    /* Strict: only the one canonical spelling of the 32 bytes (standard
+     * alphabet, '=' padding, no spaces) is accepted. */
+    if (ptu_base64_decode(v, len, buf, sizeof buf, &got) != 0 || got != 32)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"pin-sha256\": not the standard base64 of 32 bytes (got "
+                       "\"%s\")",
+                       quote(v, &q));
     memcpy(pin, buf, 32);
     return PT_OK;
-bad:
-    return ptu_err(err, errlen, PT_EOPTION,
-                   "wss: option \"pin-sha256\": not the standard base64 of 32 bytes (got "
-                   "\"%s\")",
-                   quote(v, &q));
 }
 
 static int parse_duration(const pt_option *opts, size_t n, const char *key, uint64_t min_ms,

@@ -1,8 +1,9 @@
 /* test-util.c -- number, duration, boolean, address and option parsing;
- * the clock; quoting for messages. */
+ * the clock; quoting for messages; strict base64. */
 #include "config.h"
 
 #include "addr.h"
+#include "base64.h"
 #include "options.h"
 #include "quote.h"
 #include "tap.h"
@@ -291,6 +292,91 @@ TEST(url_scrub_replaces_every_occurrence)
     CHECK_STR_EQ(msg, "pw");
 }
 
+/* The RFC 4648 vectors, every bit pattern, and the ways lenient decoders
+ * (nettle's, Go's RawStdEncoding) differ from the strict one. */
+static const struct {
+    const char *in;
+    size_t n;
+    const char *bytes; /* NULL: refused */
+    size_t size;
+} b64[] = {
+    { "", 0, "", 0 },
+    { "Zg==", 4, "f", 1 },
+    { "Zm8=", 4, "fo", 2 },
+    { "Zm9v", 4, "foo", 3 },
+    { "Zm9vYg==", 8, "foob", 4 },
+    { "Zm9vYmE=", 8, "fooba", 5 },
+    { "Zm9vYmFy", 8, "foobar", 6 },
+    { "AAAA", 4, "\0\0\0", 3 },
+    { "+/+/", 4, "\xfb\xff\xbf", 3 },
+    { "////", 4, "\xff\xff\xff", 3 },
+    { "Zg", 2, NULL, 0 },          /* padding left out */
+    { "Zg=", 3, NULL, 0 },
+    { "Zm9vY", 5, NULL, 0 },
+    { "Zh==", 4, NULL, 0 },        /* 'h' leaves bits set past the byte: not canonical */
+    { "Zm9=", 4, NULL, 0 },        /* '9' likewise, with one '=' */
+    { "Z===", 4, NULL, 0 },        /* three '=' */
+    { "====", 4, NULL, 0 },
+    { "Zg==Zg==", 8, NULL, 0 },    /* '=' before the end */
+    { "Zm=v", 4, NULL, 0 },
+    { " Zg=", 4, NULL, 0 },        /* whitespace anywhere */
+    { "Zm9v\nYmF", 8, NULL, 0 },
+    { "Zm9vYmF\n", 8, NULL, 0 },
+    { "Zm9vYm\r\n", 8, NULL, 0 },
+    { "Zm-_", 4, NULL, 0 },        /* the URL-safe alphabet */
+    { "Zm9\0", 4, NULL, 0 },       /* a NUL inside the length */
+    { "!!!!", 4, NULL, 0 },        /* nothing valid */
+    { "\xff\xff\xff\xff", 4, NULL, 0 },
+};
+
+TEST(base64_check_accepts_only_the_canonical_spelling)
+{
+    for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
+        size_t size = 999;
+        int rc = ptu_base64_check(b64[i].in, b64[i].n, &size);
+        CHECK_EQ_INT(rc, b64[i].bytes ? 0 : -1);
+        CHECK_EQ_INT(size, b64[i].bytes ? b64[i].size : 999);
+    }
+    size_t size = 999;
+    CHECK_EQ_INT(ptu_base64_check(NULL, 0, &size), 0);
+    CHECK_EQ_INT(size, 0);
+    CHECK_EQ_INT(ptu_base64_check(NULL, 4, &size), -1);
+}
+
+TEST(base64_decode_agrees_with_check)
+{
+    for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
+        unsigned char out[16];
+        size_t size = 999;
+        memset(out, 0xAA, sizeof out);
+        int rc = ptu_base64_decode(b64[i].in, b64[i].n, out, sizeof out, &size);
+        CHECK_EQ_INT(rc, b64[i].bytes ? 0 : -1);
+        if (b64[i].bytes) {
+            CHECK_EQ_INT(size, b64[i].size);
+            CHECK(memcmp(out, b64[i].bytes, b64[i].size) == 0);
+        } else {
+            CHECK_EQ_INT(size, 999);
+        }
+        CHECK_EQ_INT(out[b64[i].bytes ? b64[i].size : 0], 0xAA); /* nothing past the bytes */
+    }
+}
+
+TEST(base64_decode_never_writes_past_its_capacity)
+{
+    unsigned char out[8];
+    size_t size = 999;
+    memset(out, 0xAA, sizeof out);
+    CHECK_EQ_INT(ptu_base64_decode("Zm9vYmFy", 8, out, 5, &size), -1); /* 6 bytes into 5 */
+    CHECK_EQ_INT(size, 999);
+    CHECK_EQ_INT(out[0], 0xAA); /* nothing written */
+    CHECK_EQ_INT(ptu_base64_decode("Zm9vYmFy", 8, out, 6, &size), 0);
+    CHECK_EQ_INT(size, 6);
+    CHECK(memcmp(out, "foobar", 6) == 0 && out[6] == 0xAA);
+    CHECK_EQ_INT(ptu_base64_decode("Zg==", 4, NULL, 0, &size), -1);
+    CHECK_EQ_INT(ptu_base64_decode("", 0, NULL, 0, &size), 0);
+    CHECK_EQ_INT(size, 0);
+}
+
 int main(void)
 {
     RUN(integers_parse_strictly);
@@ -306,5 +392,8 @@ int main(void)
     RUN(printable_tolerates_absent_buffers);
     RUN(url_password_is_found_erring_towards_hiding);
     RUN(url_scrub_replaces_every_occurrence);
+    RUN(base64_check_accepts_only_the_canonical_spelling);
+    RUN(base64_decode_agrees_with_check);
+    RUN(base64_decode_never_writes_past_its_capacity);
     return tap_done();
 }
