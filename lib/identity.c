@@ -3,6 +3,7 @@
 
 #include "identity.h"
 #include "base64.h"
+#include "ed25519.h"
 #include "json.h"
 #include "util.h"
 
@@ -112,7 +113,7 @@ static int parse(const char *text, size_t len, pt_identity *id, const char *path
 {
     ptu_json_field f[MAX_MEMBERS];
     const ptu_json_field *fpriv, *fpub;
-    uint8_t priv[PRIV_SIZE], pub[PUB_SIZE], derived[PUB_SIZE];
+    uint8_t priv[PRIV_SIZE], pub[PUB_SIZE];
     char jerr[128];
     size_t n;
     int rc;
@@ -135,26 +136,25 @@ static int parse(const char *text, size_t len, pt_identity *id, const char *path
     rc = decode_key(fpub, "public_key", pub, PUB_SIZE, path, err, errlen);
     if (rc != PT_OK)
         goto out;
-    ed25519_sha512_public_key(derived, priv);
-    if (memcmp(priv + SEED_SIZE, derived, PUB_SIZE) != 0) {
+    if (!ptu_ed25519_public_matches(priv, priv + SEED_SIZE)) {
         rc = id_err(err, errlen, path, PT_EINVAL,
                     "the second half of \"private_key\" is not the public key of its seed "
                     "(the key is corrupt)");
         goto out;
     }
-    if (memcmp(pub, derived, PUB_SIZE) != 0) {
+    /* The second half is the derived key (checked above): compare with it. */
+    if (memcmp(pub, priv + SEED_SIZE, PUB_SIZE) != 0) {
         rc = id_err(err, errlen, path, PT_EINVAL,
                     "\"public_key\" does not match the key derived from \"private_key\"");
         goto out;
     }
     memcpy(id->private_key, priv, PRIV_SIZE);
-    memcpy(id->public_key, derived, PUB_SIZE);
+    memcpy(id->public_key, pub, PUB_SIZE);
     id->has_key = 1;
     rc = PT_OK;
 out:
     ptu_wipe(priv, sizeof priv);
     ptu_wipe(pub, sizeof pub);
-    ptu_wipe(derived, sizeof derived);
     return rc;
 }
 
@@ -473,7 +473,6 @@ int ptu_identity_save(const char *path, const pt_identity *id, int force, char *
 {
     static const char suffix[] = ".XXXXXX";
     char json[JSON_LEN];
-    uint8_t derived[PUB_SIZE];
     const char *base, *dir;
     char *tmp = NULL;
     size_t dirlen, baselen, len;
@@ -484,10 +483,8 @@ int ptu_identity_save(const char *path, const pt_identity *id, int force, char *
         return id_err(err, errlen, NULL, PT_EINVAL, "no identity file given");
     if (!id || !id->has_key)
         return id_err(err, errlen, path, PT_EINVAL, "no key to save");
-    ed25519_sha512_public_key(derived, id->private_key);
-    mismatch = memcmp(derived, id->private_key + SEED_SIZE, PUB_SIZE) != 0 ||
-               memcmp(derived, id->public_key, PUB_SIZE) != 0;
-    ptu_wipe(derived, sizeof derived);
+    mismatch = !ptu_ed25519_public_matches(id->private_key, id->private_key + SEED_SIZE) ||
+               memcmp(id->private_key + SEED_SIZE, id->public_key, PUB_SIZE) != 0;
     if (mismatch)
         return id_err(err, errlen, path, PT_EINVAL,
                       "refusing to save a key whose public half does not match its seed");

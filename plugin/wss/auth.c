@@ -10,6 +10,7 @@
 #include <nettle/base64.h>
 #include <nettle/eddsa.h>
 
+#include "ed25519.h"
 #include "json.h"
 #include "quote.h"
 #include "util.h"
@@ -185,7 +186,7 @@ int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *o
                          char *err, size_t errlen)
 {
     char text[WSS_AUTH_SIGNED_MAX];
-    uint8_t derived[ED25519_KEY_SIZE], sig[ED25519_SIGNATURE_SIZE];
+    uint8_t sig[ED25519_SIGNATURE_SIZE];
     char pub_b64[PUB_B64_LEN + 1], sig_b64[SIG_B64_LEN + 1];
     int text_len, n, rc;
 
@@ -204,8 +205,7 @@ int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *o
 
     /* nettle signs with the public key it is given; a wrong one would make
      * a signature the beacon rejects with no hint why. */
-    ed25519_sha512_public_key(derived, id->private_key);
-    if (memcmp(derived, id->public_key, ED25519_KEY_SIZE) != 0) {
+    if (!ptu_ed25519_public_matches(id->private_key, id->public_key)) {
         rc = ptu_err(err, errlen, PT_EINVAL,
                      "wss auth: identity public key does not match its private key");
         goto done;
@@ -230,7 +230,6 @@ int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *o
 done:
     ptu_wipe(sig, sizeof sig);
     ptu_wipe(sig_b64, sizeof sig_b64);
-    ptu_wipe(derived, sizeof derived);
     return rc;
 }
 
