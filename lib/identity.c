@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "identity.h"
+#include "base64.h"
+#include "ed25519.h"
 #include "json.h"
 #include "util.h"
 
@@ -62,70 +64,6 @@ static int id_err(char *err, size_t errlen, const char *path, int code, const ch
     return code;
 }
 
-/* ---- Strict base64 ----------------------------------------------------- */
-
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Is s[0..n) canonical standard base64 with padding (length a multiple of
- * 4, only the alphabet, '=' only as the last one or two characters, unused
- * bits of the last character zero)?  If so, sets *size to the decoded size.
- * nettle's decoder alone is too lenient: it skips whitespace and does not
- * insist on padding or zero bits. */
-static int b64_check(const char *s, size_t n, size_t *size)
-{
-    size_t pad = 0;
-
-    if (n % 4 != 0)
-        return -1;
-    while (pad < n && pad < 3 && s[n - 1 - pad] == '=')
-        pad++;
-    if (pad > 2)
-        return -1;
-    for (size_t i = 0; i < n - pad; i++)
-        if (b64_value(s[i]) < 0)
-            return -1;
-    /* One '=' leaves 2 unused bits in the last character, two leave 4. */
-    if (pad > 0 && (b64_value(s[n - 1 - pad]) & (pad == 1 ? 0x3 : 0xF)) != 0)
-        return -1;
-    *size = n / 4 * 3 - pad;
-    return 0;
-}
-
-/* Decode text that b64_check accepted with a size of exactly want bytes
- * (at most PRIV_SIZE). */
-static int b64_decode(const char *s, size_t n, uint8_t *out, size_t want)
-{
-    struct base64_decode_ctx ctx;
-    uint8_t tmp[BASE64_DECODE_LENGTH(PRIV_B64_LEN)];
-    size_t got = 0;
-    int rc = -1;
-
-    if (n > PRIV_B64_LEN || want > sizeof tmp)
-        return -1;
-    base64_decode_init(&ctx);
-    if (base64_decode_update(&ctx, &got, tmp, n, s) && base64_decode_final(&ctx) &&
-        got == want) {
-        memcpy(out, tmp, want);
-        rc = 0;
-    }
-    ptu_wipe(tmp, sizeof tmp);
-    ptu_wipe(&ctx, sizeof ctx);
-    return rc;
-}
-
 /* ---- Parsing ----------------------------------------------------------- */
 
 /* The string member called name, or NULL with a message. */
@@ -155,12 +93,12 @@ static int decode_key(const ptu_json_field *m, const char *name, uint8_t *out, s
     len = ptu_json_string(m, text, cap);
     if (len < 0)
         rc = id_err(err, errlen, path, PT_EINVAL, "\"%s\" is not a valid string", name);
-    else if (b64_check(text, (size_t)len, &size) != 0)
+    else if (ptu_base64_check(text, (size_t)len, &size) != 0)
         rc = id_err(err, errlen, path, PT_EINVAL, "\"%s\" is not valid standard base64", name);
     else if (size != want)
         rc = id_err(err, errlen, path, PT_EINVAL, "\"%s\" is %zu bytes; it must be %zu", name,
                     size, want);
-    else if (b64_decode(text, (size_t)len, out, want) != 0)
+    else if (ptu_base64_decode(text, (size_t)len, out, want, &size) != 0)
         rc = id_err(err, errlen, path, PT_EINVAL, "\"%s\" is not valid standard base64", name);
     else
         rc = PT_OK;
@@ -175,7 +113,7 @@ static int parse(const char *text, size_t len, pt_identity *id, const char *path
 {
     ptu_json_field f[MAX_MEMBERS];
     const ptu_json_field *fpriv, *fpub;
-    uint8_t priv[PRIV_SIZE], pub[PUB_SIZE], derived[PUB_SIZE];
+    uint8_t priv[PRIV_SIZE], pub[PUB_SIZE];
     char jerr[128];
     size_t n;
     int rc;
@@ -198,26 +136,25 @@ static int parse(const char *text, size_t len, pt_identity *id, const char *path
     rc = decode_key(fpub, "public_key", pub, PUB_SIZE, path, err, errlen);
     if (rc != PT_OK)
         goto out;
-    ed25519_sha512_public_key(derived, priv);
-    if (memcmp(priv + SEED_SIZE, derived, PUB_SIZE) != 0) {
+    if (!ptu_ed25519_public_matches(priv, priv + SEED_SIZE)) {
         rc = id_err(err, errlen, path, PT_EINVAL,
                     "the second half of \"private_key\" is not the public key of its seed "
                     "(the key is corrupt)");
         goto out;
     }
-    if (memcmp(pub, derived, PUB_SIZE) != 0) {
+    /* The second half is the derived key (checked above): compare with it. */
+    if (memcmp(pub, priv + SEED_SIZE, PUB_SIZE) != 0) {
         rc = id_err(err, errlen, path, PT_EINVAL,
                     "\"public_key\" does not match the key derived from \"private_key\"");
         goto out;
     }
     memcpy(id->private_key, priv, PRIV_SIZE);
-    memcpy(id->public_key, derived, PUB_SIZE);
+    memcpy(id->public_key, pub, PUB_SIZE);
     id->has_key = 1;
     rc = PT_OK;
 out:
     ptu_wipe(priv, sizeof priv);
     ptu_wipe(pub, sizeof pub);
-    ptu_wipe(derived, sizeof derived);
     return rc;
 }
 
@@ -536,7 +473,6 @@ int ptu_identity_save(const char *path, const pt_identity *id, int force, char *
 {
     static const char suffix[] = ".XXXXXX";
     char json[JSON_LEN];
-    uint8_t derived[PUB_SIZE];
     const char *base, *dir;
     char *tmp = NULL;
     size_t dirlen, baselen, len;
@@ -547,10 +483,8 @@ int ptu_identity_save(const char *path, const pt_identity *id, int force, char *
         return id_err(err, errlen, NULL, PT_EINVAL, "no identity file given");
     if (!id || !id->has_key)
         return id_err(err, errlen, path, PT_EINVAL, "no key to save");
-    ed25519_sha512_public_key(derived, id->private_key);
-    mismatch = memcmp(derived, id->private_key + SEED_SIZE, PUB_SIZE) != 0 ||
-               memcmp(derived, id->public_key, PUB_SIZE) != 0;
-    ptu_wipe(derived, sizeof derived);
+    mismatch = !ptu_ed25519_public_matches(id->private_key, id->private_key + SEED_SIZE) ||
+               memcmp(id->private_key + SEED_SIZE, id->public_key, PUB_SIZE) != 0;
     if (mismatch)
         return id_err(err, errlen, path, PT_EINVAL,
                       "refusing to save a key whose public half does not match its seed");

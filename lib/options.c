@@ -2,23 +2,10 @@
 #include "config.h"
 
 #include "options.h"
+#include "quote.h"
 #include "util.h"
 
 #include <string.h>
-
-/* Copy s into out for quoting in a message: printable ASCII only, cut. */
-static const char *printable(const char *s, char *out, size_t cap)
-{
-    size_t i;
-    for (i = 0; s[i] && i + 4 < cap; i++)
-        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (s[i]) {
-        memcpy(out + i, "...", 3);
-        i += 3;
-    }
-    out[i] = '\0';
-    return out;
-}
 
 static const pt_option_doc *find_doc(const pt_option_doc *docs, const char *key)
 {
@@ -52,8 +39,9 @@ int ptu_options_check(const char *who, const pt_option *opts, size_t n,
                 used += kl;
             }
             char shown[64];
+            ptu_printable(shown, sizeof shown, opts[i].key, strlen(opts[i].key));
             return ptu_err(err, errlen, PT_EOPTION, "%s: unknown option \"%s\" (known: %s)", who,
-                           printable(opts[i].key, shown, sizeof shown), used ? known : "none");
+                           shown, used ? known : "none");
         }
         for (size_t j = 0; j < i; j++)
             if (strcmp(opts[j].key, opts[i].key) == 0)

@@ -1,4 +1,4 @@
-/* util.c -- error buffers, number/duration/bool parsing, wiping. */
+/* util.c -- error buffers, number/duration/bool parsing, wiping, the clock. */
 #include "config.h"
 
 #include "util.h"
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 int ptu_err(char *buf, size_t len, int code, const char *fmt, ...)
 {
@@ -116,4 +117,16 @@ void ptu_wipe(void *p, size_t n)
 {
     if (p && n)
         explicit_bzero(p, n);
+}
+
+uint64_t ptu_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t ptu_now_ms(void)
+{
+    return (int64_t)(ptu_now_ns() / 1000000u);
 }

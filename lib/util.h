@@ -35,4 +35,12 @@ int ptu_parse_bool(const char *s, int *out);
 /* Wipe memory in a way the compiler cannot elide. */
 void ptu_wipe(void *p, size_t n);
 
+/* The monotonic clock (CLOCK_MONOTONIC), for deadlines and durations:
+ * never set back, so `deadline - now` cannot jump; meaningless as a date.
+ * Milliseconds are signed so that time left may go negative; nanoseconds
+ * come from the same reading, so ptu_now_ms() == ptu_now_ns() / 1000000.
+ * Thread-safe; never fails on Linux. */
+int64_t ptu_now_ms(void);
+uint64_t ptu_now_ns(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include "bench_frame.h"
 
 #include "host.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,7 @@ struct bench {
 /* Check one echo and record its round trip; 0, or -1 after an error. */
 static int take_echo(struct bench *b, int len)
 {
-    uint64_t now = host_now_ns(), seq = (size_t)len >= HDR ? bench_get64(b->in) : UINT64_MAX;
+    uint64_t now = ptu_now_ns(), seq = (size_t)len >= HDR ? bench_get64(b->in) : UINT64_MAX;
     if ((uint64_t)len != b->size || seq >= b->sent || b->seen[seq]) {
         host_error(b->h, "unexpected frame: %d bytes, sequence %llu (want %llu bytes, an "
                          "outstanding sequence)",
@@ -112,7 +113,7 @@ int cmd_echo_bench(int argc, char **argv)
     }
 
     struct bench b = { &h, c, count, size, 0, 0, in, seen, rtt };
-    uint64_t start = host_now_ns();
+    uint64_t start = ptu_now_ns();
     const pt_addr *dst = h.has_peer ? &h.peer_addr : NULL;
     int many = batch > 1 && h.plugin->send_many != NULL;
     while (b.received < count) {
@@ -122,7 +123,7 @@ int cmd_echo_bench(int argc, char **argv)
             for (; k < batch && b.sent + k < count && b.sent + k - b.received < window; k++) {
                 unsigned char *f = out + k * size;
                 bench_put64(f, b.sent + k);
-                bench_put64(f + 8, host_now_ns());
+                bench_put64(f + 8, ptu_now_ns());
                 for (size_t i = HDR; i < size; i++)
                     f[i] = bench_pattern(b.sent + k, i);
                 frames[k] = (pt_frame){ f, size, dst };
@@ -161,7 +162,7 @@ int cmd_echo_bench(int argc, char **argv)
             goto out;
         }
     }
-    double secs = (double)(host_now_ns() - start) / 1e9;
+    double secs = (double)(ptu_now_ns() - start) / 1e9;
     qsort(rtt, count, sizeof *rtt, bench_cmp_u64);
     printf("RESULT frames=%llu bytes=%llu seconds=%.6f fps=%.0f mbps=%.2f rtt_p50_us=%.1f "
            "rtt_p99_us=%.1f\n",

@@ -24,6 +24,7 @@
 #include "host.h"
 #include "addr.h"
 #include "pilot_packet.h"
+#include "util.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -89,7 +90,7 @@ static int cmp_u64(const void *a, const void *b)
 /* Milliseconds left until deadline (ns), at least 0. */
 static int ms_left(uint64_t deadline)
 {
-    uint64_t now = host_now_ns();
+    uint64_t now = ptu_now_ns();
     if (now >= deadline)
         return 0;
     uint64_t ms = (deadline - now + 999999) / 1000000;
@@ -149,7 +150,7 @@ static int discover(struct relay *r)
     for (int attempt = 1; attempt <= DISCOVER_ATTEMPTS; attempt++) {
         if (send_msg(r, msg, sizeof msg, "Discover") != 0)
             return EXIT_FAIL;
-        uint64_t deadline = host_now_ns() + wait_ns;
+        uint64_t deadline = ptu_now_ns() + wait_ns;
         for (;;) {
             int rc = recv_msg(r, ms_left(deadline), &m);
             if (rc < 0)
@@ -237,7 +238,7 @@ static int run_sender(struct relay *r, uint64_t count, size_t size)
         h.src_port = SRC_PORT;
         h.dst_port = DST_PORT;
         h.seq = seq;
-        uint64_t t0 = host_now_ns(), deadline = t0 + r->timeout_ms * 1000000u;
+        uint64_t t0 = ptu_now_ns(), deadline = t0 + r->timeout_ms * 1000000u;
         int n = send_packet(r, &h, r->payload, size, r->peer, "Relay");
         if (n < 0)
             break;
@@ -258,7 +259,7 @@ static int run_sender(struct relay *r, uint64_t count, size_t size)
             }
             if (rc == 2 || harmless(&m) || check_deliver(r, &m, &back, &pl) != 0)
                 continue;
-            uint64_t now = host_now_ns();
+            uint64_t now = ptu_now_ns();
             if (!(back.flags & PTU_PKT_FLAG_ACK) || back.ack != seq) {
                 bad(r, "from=%" PRIu32 ": packet seq=%" PRIu32 " ack=%" PRIu32
                        " flags=0x%x while waiting for the ack of seq=%" PRIu32,

@@ -11,14 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-
-uint64_t host_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void host_error(const struct host *h, const char *fmt, ...)
 {
@@ -220,9 +212,9 @@ int host_dial(struct host *h, pt_conn **out, double *dial_ms)
     params.log_userdata = h;
     params.log_level = level;
 
-    uint64_t t0 = host_now_ns();
+    uint64_t t0 = ptu_now_ns();
     rc = h->plugin->dial(&params, out, err, sizeof err);
-    uint64_t t1 = host_now_ns();
+    uint64_t t1 = ptu_now_ns();
     ptu_wipe(&id, sizeof id); /* the plugin keeps its own copy if it needs one */
     if (rc != PT_OK) {
         host_error(h, "dial %s failed (%s): %s", h->mode, pt_strerror(rc), err);

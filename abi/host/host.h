@@ -53,9 +53,6 @@ void host_error(const struct host *h, const char *fmt, ...) __attribute__((forma
 /* The connection's last error, for messages after a failed call. */
 const char *host_conn_error(const struct host *h, pt_conn *c, int code, char *buf, size_t len);
 
-/* Monotonic time in nanoseconds. */
-uint64_t host_now_ns(void);
-
 /* Subcommands. */
 int cmd_keygen(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

@@ -22,7 +22,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -30,6 +29,7 @@
 #include "diag.h"
 #include "options.h"
 #include "pilot_transport.h"
+#include "util.h"
 
 #define UDP_VERSION PACKAGE_VERSION
 
@@ -49,13 +49,6 @@ static const pt_option_doc udp_options[] = {
       "local address to bind; [::]:PORT for IPv6 (dual-stack); port 0 picks one" },
     { NULL, NULL, NULL, NULL },
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void conn_release_fds(pt_conn *c)
 {
@@ -265,7 +258,7 @@ static int udp_send_many(pt_conn *c, const pt_frame *f, size_t n)
 
 static int udp_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout_ms)
 {
-    int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
+    int64_t deadline = timeout_ms > 0 ? ptu_now_ms() + timeout_ms : 0;
 
     if (!c)
         return PT_EINVAL;
@@ -306,7 +299,7 @@ static int udp_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         if (timeout_ms < 0) {
             wait_ms = -1;
         } else {
-            int64_t left = deadline - now_ms();
+            int64_t left = deadline - ptu_now_ms();
             if (left <= 0)
                 return PT_ETIMEDOUT;
             wait_ms = left > INT32_MAX ? INT32_MAX : (int)left;

@@ -10,7 +10,9 @@
 #include <nettle/base64.h>
 #include <nettle/eddsa.h>
 
+#include "ed25519.h"
 #include "json.h"
+#include "quote.h"
 #include "util.h"
 
 /* Members a message may have; beyond this the JSON reader refuses it. */
@@ -19,7 +21,8 @@
 /* Room for the JSON reader's messages ("json: ... at offset N"). */
 #define JSON_ERR_MAX 128
 
-/* Room for a sanitised quote: the characters, "..." and the NUL. */
+/* Room for a quote of WSS_AUTH_QUOTE_MAX characters (ptu_printable keeps
+ * cap - 4), "..." and the NUL. */
 #define QUOTE_BUF (WSS_AUTH_QUOTE_MAX + 4)
 
 #define PUB_B64_LEN BASE64_ENCODE_RAW_LENGTH(ED25519_KEY_SIZE)       /* 44 */
@@ -46,25 +49,6 @@ _Static_assert(sizeof(((pt_identity *)0)->private_key) == 2 * ED25519_KEY_SIZE,
 static int is_hex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* Copy peer text s[0..n) into out (QUOTE_BUF bytes) so that it is safe to
- * show: printable ASCII kept, every other byte becomes '?', and text longer
- * than WSS_AUTH_QUOTE_MAX is cut and marked with "...".  Returns 1 if the
- * text was cut, else 0. */
-static int sanitise(const char *s, size_t n, char out[QUOTE_BUF])
-{
-    size_t keep = n > WSS_AUTH_QUOTE_MAX ? WSS_AUTH_QUOTE_MAX : n;
-    size_t i;
-
-    for (i = 0; i < keep; i++)
-        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (keep < n) {
-        memcpy(out + i, "...", 3);
-        i += 3;
-    }
-    out[i] = '\0';
-    return keep < n;
 }
 
 /* Is f a string member equal to want after decoding escapes?  Decoding
@@ -160,11 +144,9 @@ int wss_auth_parse_challenge(const char *msg, size_t len, wss_challenge *out, ch
         return ptu_err(err, errlen, PT_EPROTO, "wss auth: challenge has no type");
     if (type->type != PTU_JSON_STRING)
         return ptu_err(err, errlen, PT_EPROTO, "wss auth: challenge type is not a string");
-    if (!string_is(type, "auth_challenge")) {
-        sanitise(type->val, type->val_len, quote);
+    if (!string_is(type, "auth_challenge"))
         return ptu_err(err, errlen, PT_EPROTO, "wss auth: expected auth_challenge, got type \"%s\"",
-                       quote);
-    }
+                       ptu_printable(quote, sizeof quote, type->val, type->val_len));
     rc = parse_nonce(ptu_json_find(f, n, "nonce"), ch.nonce, err, errlen);
     if (rc != PT_OK)
         return rc;
@@ -204,7 +186,7 @@ int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *o
                          char *err, size_t errlen)
 {
     char text[WSS_AUTH_SIGNED_MAX];
-    uint8_t derived[ED25519_KEY_SIZE], sig[ED25519_SIGNATURE_SIZE];
+    uint8_t sig[ED25519_SIGNATURE_SIZE];
     char pub_b64[PUB_B64_LEN + 1], sig_b64[SIG_B64_LEN + 1];
     int text_len, n, rc;
 
@@ -223,8 +205,7 @@ int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *o
 
     /* nettle signs with the public key it is given; a wrong one would make
      * a signature the beacon rejects with no hint why. */
-    ed25519_sha512_public_key(derived, id->private_key);
-    if (memcmp(derived, id->public_key, ED25519_KEY_SIZE) != 0) {
+    if (!ptu_ed25519_public_matches(id->private_key, id->public_key)) {
         rc = ptu_err(err, errlen, PT_EINVAL,
                      "wss auth: identity public key does not match its private key");
         goto done;
@@ -249,7 +230,6 @@ int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *o
 done:
     ptu_wipe(sig, sizeof sig);
     ptu_wipe(sig_b64, sizeof sig_b64);
-    ptu_wipe(derived, sizeof derived);
     return rc;
 }
 
@@ -273,7 +253,8 @@ int wss_auth_check_ok(const char *msg, size_t len, char *err, size_t errlen)
         return ptu_err(err, errlen, PT_EPROTO, "wss auth: beacon's answer type is not a string");
     if (string_is(type, "auth_ok"))
         return PT_OK;
-    if (sanitise(type->val, type->val_len, quote))
+    ptu_printable(quote, sizeof quote, type->val, type->val_len);
+    if (type->val_len > WSS_AUTH_QUOTE_MAX) /* cut */
         return ptu_err(err, errlen, PT_EAUTH,
                        "wss auth: beacon answered \"%s\" instead of auth_ok "
                        "(type of %zu bytes, cut)",

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <nettle/base64.h>
-
+#include "base64.h"
 #include "options.h"
+#include "quote.h"
 #include "util.h"
 
 #define URL_EXAMPLE "wss://beacon.example/v1/compat"
@@ -59,30 +59,16 @@ static int is_digit(char c)
 
 char *wss_config_redact_url(const char *url, char *out, size_t cap)
 {
-    const char *user = url, *sep, *at, *colon = NULL;
+    size_t off, len;
 
     if (!out || cap == 0)
         return out;
     if (!url)
-        url = user = "";
-    /* A scheme is a letter then letters, digits, '+', '-', '.'; anything
-     * else before "://" means there is no scheme and the user part starts
-     * at the beginning. */
-    sep = strstr(url, "://");
-    if (sep && sep > url && is_alpha(url[0])) {
-        const char *c = url;
-        while (c < sep && (is_alpha(*c) || is_digit(*c) || *c == '+' || *c == '-' || *c == '.'))
-            c++;
-        if (c == sep)
-            user = sep + 3;
-    }
-    at = strrchr(user, '@');
-    if (at)
-        colon = memchr(user, ':', (size_t)(at - user));
-    if (!colon)
+        url = "";
+    if (!ptu_url_password(url, &off, &len))
         snprintf(out, cap, "%s", url);
     else
-        snprintf(out, cap, "%.*s***%s", (int)(colon + 1 - url), url, at);
+        snprintf(out, cap, "%.*s***%s", (int)off, url, url + off + len);
     return out;
 }
 
@@ -94,20 +80,11 @@ typedef struct quoted {
 
 static const char *quote(const char *v, quoted *q)
 {
+    /* Longer than the quote, so that a cut shows as "...". */
     char tmp[WSS_CONFIG_QUOTE_MAX + 8];
-    size_t len;
 
     wss_config_redact_url(v, tmp, sizeof tmp);
-    len = strlen(tmp);
-    if (len > WSS_CONFIG_QUOTE_MAX) {
-        memcpy(tmp + WSS_CONFIG_QUOTE_MAX, "...", 4);
-        len = WSS_CONFIG_QUOTE_MAX + 3;
-    }
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)tmp[i] < 0x20 || (unsigned char)tmp[i] >= 0x7f)
-            tmp[i] = '?';
-    memcpy(q->s, tmp, len + 1);
-    return q->s;
+    return ptu_printable(q->s, sizeof q->s, tmp, strlen(tmp));
 }
 
 /* ---- URLs -------------------------------------------------------------- */
@@ -310,9 +287,7 @@ static int parse_proxy(const char *v, wss_config *out, char *err, size_t errlen)
 
 static int parse_pin(const char *v, uint8_t pin[32], char *err, size_t errlen)
 {
-    struct base64_decode_ctx ctx;
-    uint8_t buf[BASE64_DECODE_LENGTH(44)];
-    char again[BASE64_ENCODE_RAW_LENGTH(32)];
+    uint8_t buf[32];
     size_t len, got = 0;
     quoted q;
 
@@ -324,22 +299,15 @@ static int parse_pin(const char *v, uint8_t pin[32], char *err, size_t errlen)
                        "wss: option \"pin-sha256\": expected base64 of a 32-byte SHA-256, 44 "
                        "characters, optionally after sha256// (got %zu characters)",
                        len);
-    /* Decode, then encode again: only the one canonical spelling of the
-     * 32 bytes (standard alphabet, '=' padding, no spaces) round-trips. */
-    base64_decode_init(&ctx);
-    if (!base64_decode_update(&ctx, &got, buf, len, v) || !base64_decode_final(&ctx) ||
-        got != 32)
-        goto bad;
-    base64_encode_raw(again, 32, buf);
-    if (memcmp(again, v, sizeof again) != 0)
-        goto bad;
+    /* Strict: only the one canonical spelling of the 32 bytes (standard
+     * alphabet, '=' padding, no spaces) is accepted. */
+    if (ptu_base64_decode(v, len, buf, sizeof buf, &got) != 0 || got != 32)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"pin-sha256\": not the standard base64 of 32 bytes (got "
+                       "\"%s\")",
+                       quote(v, &q));
     memcpy(pin, buf, 32);
     return PT_OK;
-bad:
-    return ptu_err(err, errlen, PT_EOPTION,
-                   "wss: option \"pin-sha256\": not the standard base64 of 32 bytes (got "
-                   "\"%s\")",
-                   quote(v, &q));
 }
 
 static int parse_duration(const pt_option *opts, size_t n, const char *key, uint64_t min_ms,

@@ -106,9 +106,10 @@ int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err
 /* Copy url into out (cap bytes, NUL-terminated, cut to fit) with the
  * password of its user:password@ part replaced by "***":
  *   "http://alice:s3cret@proxy:3128" -> "http://alice:***@proxy:3128".
- * Errs towards hiding: the user part runs from after "scheme://" (or from
- * the start when there is no valid scheme) to the LAST '@' of the string,
- * so a password holding '/', '?', '#' or '@' is hidden too.  A user part
+ * The password is found by ptu_url_password (lib/quote.h), which errs
+ * towards hiding: the user part runs from after "scheme://" (or from the
+ * start when there is no valid scheme) to the LAST '@' of the string, so a
+ * password holding '/', '?', '#' or '@' is hidden too.  A user part
  * without ':' (no password) is kept.  url NULL reads as "".  Returns out;
  * nothing is written when out is NULL or cap 0. */
 char *wss_config_redact_url(const char *url, char *out, size_t cap);

@@ -1,10 +1,15 @@
-/* test-util.c -- number, duration, boolean, address and option parsing. */
+/* test-util.c -- number, duration, boolean, address and option parsing;
+ * the clock; quoting for messages; strict base64. */
 #include "config.h"
 
 #include "addr.h"
+#include "base64.h"
 #include "options.h"
+#include "quote.h"
 #include "tap.h"
 #include "util.h"
+
+#include <time.h>
 
 TEST(integers_parse_strictly)
 {
@@ -132,6 +137,246 @@ TEST(error_buffers_may_be_absent)
     CHECK_STR_EQ(small, "truncat");
 }
 
+static uint64_t raw_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+TEST(clock_is_the_monotonic_clock_in_both_units)
+{
+    /* Read between two readings of CLOCK_MONOTONIC itself: another clock
+     * (CLOCK_REALTIME, a wrong scale) lands outside. */
+    uint64_t before = raw_monotonic_ns();
+    uint64_t ns = ptu_now_ns();
+    int64_t ms = ptu_now_ms();
+    uint64_t after = raw_monotonic_ns();
+    CHECK(before <= ns && ns <= after);
+    CHECK((uint64_t)ms >= before / 1000000u && (uint64_t)ms <= after / 1000000u);
+}
+
+TEST(clock_never_goes_back_and_advances_across_a_sleep)
+{
+    int64_t ms0 = ptu_now_ms(), prev_ms = ms0;
+    uint64_t prev_ns = ptu_now_ns();
+    for (int i = 0; i < 100000; i++) {
+        uint64_t ns = ptu_now_ns();
+        int64_t ms = ptu_now_ms();
+        CHECK(ns >= prev_ns && ms >= prev_ms);
+        if (ns < prev_ns || ms < prev_ms)
+            break;
+        prev_ns = ns;
+        prev_ms = ms;
+    }
+    struct timespec nap = { 0, 20 * 1000000 };
+    while (nanosleep(&nap, &nap) != 0)
+        ;
+    CHECK(ptu_now_ms() - ms0 >= 20);
+}
+
+TEST(printable_keeps_printable_ascii_and_cuts_visibly)
+{
+    static const struct {
+        const char *in;
+        size_t n, cap;
+        const char *want;
+    } t[] = {
+        { "", 0, 16, "" },
+        { "auth_ok", 7, 16, "auth_ok" },
+        { " ~", 2, 16, " ~" },                          /* the ends of the range */
+        { "\x01\x1f\x7f\x80\xff\n", 6, 16, "??????" },  /* nothing printable */
+        { "a\0b", 3, 16, "a?b" },                       /* a NUL is a byte like others */
+        { "caf\xc3\xa9", 5, 16, "caf??" },              /* UTF-8 is not ASCII */
+        { "abcd", 4, 8, "abcd" },                       /* exactly cap - 4: whole */
+        { "abcde", 5, 8, "abcd..." },                   /* one more: cut, and shown cut */
+        { "abcdefghijklmnop", 16, 8, "abcd..." },
+        { "a\x01" "cdefgh", 8, 8, "a?cd..." },
+        { "abc", 3, 5, "a..." },
+        { "a", 1, 4, "..." },                           /* no room for text */
+        { "ab", 2, 3, ".." },
+        { "ab", 2, 1, "" },
+        { "abcdef", 2, 16, "ab" },                      /* only the first n bytes count */
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char out[32];
+        memset(out, 'X', sizeof out);
+        CHECK(ptu_printable(out, t[i].cap, t[i].in, t[i].n) == out);
+        CHECK_STR_EQ(out, t[i].want);
+    }
+}
+
+TEST(printable_tolerates_absent_buffers)
+{
+    char out[8] = "XYZ";
+    CHECK(ptu_printable(NULL, 8, "abc", 3) == NULL);
+    CHECK(ptu_printable(out, 0, "abc", 3) == out);
+    CHECK_STR_EQ(out, "XYZ"); /* cap 0: nothing written */
+    CHECK_STR_EQ(ptu_printable(out, sizeof out, NULL, 0), "");
+}
+
+TEST(url_password_is_found_erring_towards_hiding)
+{
+    static const struct {
+        const char *url, *pw; /* pw NULL: no password */
+    } t[] = {
+        { "http://alice:s3cret@proxy:3128", "s3cret" },
+        { "http://alice:@proxy", "" },                  /* empty, but there */
+        { "http://:s3cret@proxy", "s3cret" },
+        { "HTTP+x.y-z://u:p@h", "p" },                  /* every scheme character */
+        { "http://alice:p@ss@proxy", "p@ss" },          /* up to the last '@' */
+        { "http://alice:a/b?c#d@proxy/x", "a/b?c#d" },
+        { "http://alice:p%40ss@proxy", "p%40ss" },      /* as written, not decoded */
+        { "http://alice:pw@proxy/a://b", "pw" },
+        { "alice:s3cret@proxy:3128", "s3cret" },        /* no scheme */
+        { "alice:s3cret@h/x://y", "s3cret" },           /* "://" late: not a scheme */
+        { "1http://a:b@c", "//a:b" },                   /* not a scheme: hide more */
+        { "://a:b@c", "//a:b" },
+        { "http://h:8080/p@x", "8080/p" },              /* '@' in the path: hide more */
+        { "wss://b.example/a@b", NULL },                /* '@' in the path, no ':' */
+        { "http://alice@proxy", NULL },
+        { "http://proxy.example:3128/", NULL },
+        { "auto", NULL },
+        { "", NULL },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        size_t off = 999, len = 999;
+        int found = ptu_url_password(t[i].url, &off, &len);
+        CHECK_EQ_INT(found, t[i].pw != NULL);
+        if (found && t[i].pw) {
+            CHECK_EQ_INT(len, strlen(t[i].pw));
+            CHECK(off + len <= strlen(t[i].url) && strncmp(t[i].url + off, t[i].pw, len) == 0);
+        }
+        if (!found || !t[i].pw)
+            CHECK(off == 999 && len == 999); /* untouched */
+    }
+    size_t off, len;
+    CHECK_EQ_INT(ptu_url_password(NULL, &off, &len), 0);
+}
+
+TEST(url_scrub_replaces_every_occurrence)
+{
+    static const struct {
+        const char *url, *msg;
+        size_t cap;
+        const char *want;
+    } t[] = {
+        { "http://u:s3cret@h", "CONNECT http://u:s3cret@h: bad s3cret", 64,
+          "CONNECT http://u:***@h: bad ***" },
+        { "http://u:s3cret@h", "", 64, "" },
+        { "http://u:s3cret@h", "nothing here", 64, "nothing here" },
+        { "http://u:s3cret@h", "s3cre", 64, "s3cre" },   /* a start alone is no match */
+        { "http://u@h", "u@h", 64, "u@h" },            /* no password */
+        { "http://u:@h", "u:@h", 64, "u:@h" },         /* an empty one */
+        { "http://u:p%40ss@h", "p%40ss p@ss", 64, "*** p@ss" }, /* as written only */
+        { "u:s3cret@h", "u:s3cret@h", 64, "u:***@h" },    /* no scheme */
+        /* Shorter than "***": the message grows, up to its buffer. */
+        { "http://u:pw@h", "a pw b pw", 64, "a *** b ***" },
+        { "http://u:pw@h", "a pw b pw", 10, "a *** b *" }, /* the cut "p" starred */
+        { "http://u:pw@h", "xpw", 4, "x**" },
+        { "http://u:*@h", "a*b*", 64, "a***b***" },     /* no endless loop */
+        { "http://u:ab@h", "abab", 64, "******" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char msg[64];
+        memset(msg, 'X', sizeof msg);
+        memcpy(msg, t[i].msg, strlen(t[i].msg) + 1);
+        ptu_url_scrub(msg, t[i].cap, t[i].url);
+        CHECK_STR_EQ(msg, t[i].want);
+        CHECK(t[i].cap == sizeof msg || msg[t[i].cap] == 'X'); /* stayed in its buffer */
+    }
+    char msg[8] = "pw";
+    ptu_url_scrub(NULL, 8, "http://u:pw@h");
+    ptu_url_scrub(msg, 0, "http://u:pw@h");
+    ptu_url_scrub(msg, sizeof msg, NULL);
+    CHECK_STR_EQ(msg, "pw");
+}
+
+/* The RFC 4648 vectors, every bit pattern, and the ways lenient decoders
+ * (nettle's, Go's RawStdEncoding) differ from the strict one. */
+static const struct {
+    const char *in;
+    size_t n;
+    const char *bytes; /* NULL: refused */
+    size_t size;
+} b64[] = {
+    { "", 0, "", 0 },
+    { "Zg==", 4, "f", 1 },
+    { "Zm8=", 4, "fo", 2 },
+    { "Zm9v", 4, "foo", 3 },
+    { "Zm9vYg==", 8, "foob", 4 },
+    { "Zm9vYmE=", 8, "fooba", 5 },
+    { "Zm9vYmFy", 8, "foobar", 6 },
+    { "AAAA", 4, "\0\0\0", 3 },
+    { "+/+/", 4, "\xfb\xff\xbf", 3 },
+    { "////", 4, "\xff\xff\xff", 3 },
+    { "Zg", 2, NULL, 0 },          /* padding left out */
+    { "Zg=", 3, NULL, 0 },
+    { "Zm9vY", 5, NULL, 0 },
+    { "Zh==", 4, NULL, 0 },        /* 'h' leaves bits set past the byte: not canonical */
+    { "Zm9=", 4, NULL, 0 },        /* '9' likewise, with one '=' */
+    { "Z===", 4, NULL, 0 },        /* three '=' */
+    { "====", 4, NULL, 0 },
+    { "Zg==Zg==", 8, NULL, 0 },    /* '=' before the end */
+    { "Zm=v", 4, NULL, 0 },
+    { " Zg=", 4, NULL, 0 },        /* whitespace anywhere */
+    { "Zm9v\nYmF", 8, NULL, 0 },
+    { "Zm9vYmF\n", 8, NULL, 0 },
+    { "Zm9vYm\r\n", 8, NULL, 0 },
+    { "Zm-_", 4, NULL, 0 },        /* the URL-safe alphabet */
+    { "Zm9\0", 4, NULL, 0 },       /* a NUL inside the length */
+    { "!!!!", 4, NULL, 0 },        /* nothing valid */
+    { "\xff\xff\xff\xff", 4, NULL, 0 },
+};
+
+TEST(base64_check_accepts_only_the_canonical_spelling)
+{
+    for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
+        size_t size = 999;
+        int rc = ptu_base64_check(b64[i].in, b64[i].n, &size);
+        CHECK_EQ_INT(rc, b64[i].bytes ? 0 : -1);
+        CHECK_EQ_INT(size, b64[i].bytes ? b64[i].size : 999);
+    }
+    size_t size = 999;
+    CHECK_EQ_INT(ptu_base64_check(NULL, 0, &size), 0);
+    CHECK_EQ_INT(size, 0);
+    CHECK_EQ_INT(ptu_base64_check(NULL, 4, &size), -1);
+}
+
+TEST(base64_decode_agrees_with_check)
+{
+    for (size_t i = 0; i < sizeof b64 / sizeof b64[0]; i++) {
+        unsigned char out[16];
+        size_t size = 999;
+        memset(out, 0xAA, sizeof out);
+        int rc = ptu_base64_decode(b64[i].in, b64[i].n, out, sizeof out, &size);
+        CHECK_EQ_INT(rc, b64[i].bytes ? 0 : -1);
+        if (b64[i].bytes) {
+            CHECK_EQ_INT(size, b64[i].size);
+            CHECK(memcmp(out, b64[i].bytes, b64[i].size) == 0);
+        } else {
+            CHECK_EQ_INT(size, 999);
+        }
+        CHECK_EQ_INT(out[b64[i].bytes ? b64[i].size : 0], 0xAA); /* nothing past the bytes */
+    }
+}
+
+TEST(base64_decode_never_writes_past_its_capacity)
+{
+    unsigned char out[8];
+    size_t size = 999;
+    memset(out, 0xAA, sizeof out);
+    CHECK_EQ_INT(ptu_base64_decode("Zm9vYmFy", 8, out, 5, &size), -1); /* 6 bytes into 5 */
+    CHECK_EQ_INT(size, 999);
+    CHECK_EQ_INT(out[0], 0xAA); /* nothing written */
+    CHECK_EQ_INT(ptu_base64_decode("Zm9vYmFy", 8, out, 6, &size), 0);
+    CHECK_EQ_INT(size, 6);
+    CHECK(memcmp(out, "foobar", 6) == 0 && out[6] == 0xAA);
+    CHECK_EQ_INT(ptu_base64_decode("Zg==", 4, NULL, 0, &size), -1);
+    CHECK_EQ_INT(ptu_base64_decode("", 0, NULL, 0, &size), 0);
+    CHECK_EQ_INT(size, 0);
+}
+
 int main(void)
 {
     RUN(integers_parse_strictly);
@@ -141,5 +386,14 @@ int main(void)
     RUN(sockaddr_conversion_maps_ipv4_into_ipv6);
     RUN(options_are_checked_against_their_docs);
     RUN(error_buffers_may_be_absent);
+    RUN(clock_is_the_monotonic_clock_in_both_units);
+    RUN(clock_never_goes_back_and_advances_across_a_sleep);
+    RUN(printable_keeps_printable_ascii_and_cuts_visibly);
+    RUN(printable_tolerates_absent_buffers);
+    RUN(url_password_is_found_erring_towards_hiding);
+    RUN(url_scrub_replaces_every_occurrence);
+    RUN(base64_check_accepts_only_the_canonical_spelling);
+    RUN(base64_decode_agrees_with_check);
+    RUN(base64_decode_never_writes_past_its_capacity);
     return tap_done();
 }
