@@ -50,6 +50,7 @@
 #include "diag.h"
 #include "link.h"
 #include "pilot_transport.h"
+#include "ring.h"
 #include "roots.h"
 #include "util.h"
 
@@ -58,11 +59,6 @@
 /* How long a thread waiting for socket room sleeps before re-checking that
  * its link is still the current one (a drop frees the link under it). */
 #define WAIT_RECHECK_MS 100
-
-struct slot {
-    unsigned char *buf;
-    size_t cap, len;
-};
 
 struct pt_conn {
     wss_config cfg;         /* may hold a proxy password: wiped at free */
@@ -94,8 +90,7 @@ struct pt_conn {
     int64_t held_ms;        /* last time the ring was full (reading held back) */
     int readers;            /* threads inside recv */
     int writers;            /* threads inside send or send_many */
-    struct slot *ring;
-    size_t ring_cap, ring_head, ring_count;
+    wss_ring ring;          /* inbound frames recv has not taken yet */
 
     ptu_counters n;
 };
@@ -152,29 +147,17 @@ static void set_epoll_sock(pt_conn *c, int sock)
 /* Queue one inbound message; called with the lock held. */
 static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
 {
-    if (c->ring_count == c->ring_cap) {
+    int rc = wss_ring_push(&c->ring, data, len);
+    if (rc == WSS_RING_FULL) {
         ptu_counters_bump(&c->n.dropped_in);
         ptu_diag_log(&c->diag, PT_LOG_WARN,
-                     "wss: receive buffer full (%zu frames): inbound frame dropped", c->ring_cap);
-        return;
+                     "wss: receive buffer full (%zu frames): inbound frame dropped", c->ring.cap);
+    } else if (rc != PT_OK) {
+        ptu_counters_bump(&c->n.dropped_in);
+        ptu_diag_fail(&c->diag, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
+    } else if (wss_ring_count(&c->ring) == 1) {
+        signal_fd(c->rx_fd); /* poll_fd: the ring is no longer empty */
     }
-    struct slot *s = &c->ring[(c->ring_head + c->ring_count) % c->ring_cap];
-    if (s->cap < len || !s->buf) {
-        /* Slots only grow and are kept: no allocation once warmed up. */
-        size_t want = len < 2048 ? 2048 : len;
-        unsigned char *b = realloc(s->buf, want);
-        if (!b) {
-            ptu_counters_bump(&c->n.dropped_in);
-            ptu_diag_fail(&c->diag, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
-            return;
-        }
-        s->buf = b;
-        s->cap = want;
-    }
-    memcpy(s->buf, data, len);
-    s->len = len;
-    if (c->ring_count++ == 0)
-        signal_fd(c->rx_fd);
 }
 
 /* ---- Control frames and the send queue ----------------------------------- */
@@ -217,7 +200,7 @@ static void drop_link(pt_conn *c, int code, const char *why)
     if (c->state != PT_STATE_CONNECTED || !c->link)
         return;
     /* Frames that arrived before the drop are still delivered (SPEC 2.8). */
-    while (c->ring_count < c->ring_cap && wss_link_read(c->link, &m, ignore, sizeof ignore) == PT_OK)
+    while (!wss_ring_full(&c->ring) && wss_link_read(c->link, &m, ignore, sizeof ignore) == PT_OK)
         if (m.kind == WSS_MSG_BINARY) {
             ptu_counters_in(&c->n, m.len);
             ring_push(c, m.data, m.len);
@@ -282,7 +265,7 @@ static void pump(pt_conn *c, struct direct *d)
 {
     wss_msg m;
     char why[PT_ERRMSG_MAX];
-    while (c->link && ((d && d->len == NO_FRAME) || c->ring_count < c->ring_cap)) {
+    while (c->link && ((d && d->len == NO_FRAME) || !wss_ring_full(&c->ring))) {
         int first = d && d->len == NO_FRAME; /* read it straight into recv's buffer */
         int rc = first ? wss_link_read_into(c->link, d->buf, d->cap, &m, why, sizeof why)
                        : wss_link_read(c->link, &m, why, sizeof why);
@@ -338,7 +321,7 @@ static void pump(pt_conn *c, struct direct *d)
         }
         }
     }
-    if (c->link && c->ring_count == c->ring_cap)
+    if (c->link && wss_ring_full(&c->ring))
         c->held_ms = wss_now_ms(); /* stopped for the host: see keeper_main */
 }
 
@@ -414,7 +397,7 @@ static void *keeper_main(void *arg)
          * so a host that reads again has pong-timeout to reach the pong
          * behind its backlog.  A ping every idle-ping still tells the
          * beacon that we are here (it drops silent peers). */
-        int held = c->ring_count == c->ring_cap;
+        int held = wss_ring_full(&c->ring);
         if (held) {
             c->held_ms = now;
             if (c->ping_outstanding && now - c->ping_sent_ms >= (int64_t)c->cfg.idle_ping_ms)
@@ -451,7 +434,7 @@ static void *keeper_main(void *arg)
                           : pong_from + (int64_t)c->cfg.pong_timeout_ms;
         short events = 0;
         /* Only a pong is waited for; other reading is recv's, or the tick's. */
-        if (c->readers == 0 && c->ping_outstanding && c->ring_count < c->ring_cap)
+        if (c->readers == 0 && c->ping_outstanding && !wss_ring_full(&c->ring))
             events |= POLLIN;
         if (c->writers == 0 &&
             (wss_link_queued(c->link) || c->pong_pending || c->ping_pending))
@@ -478,10 +461,7 @@ static void conn_destroy(pt_conn *c)
 {
     if (c->link)
         wss_link_free(c->link);
-    /* c->ring is NULL when its calloc failed (ring_cap is already set). */
-    for (size_t i = 0; c->ring && i < c->ring_cap; i++)
-        free(c->ring[i].buf);
-    free(c->ring);
+    wss_ring_free(&c->ring);
     if (c->epoll_fd >= 0)
         close(c->epoll_fd);
     if (c->close_fd >= 0)
@@ -526,15 +506,15 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
         goto fail;
     c->id = *p->identity;
 
-    c->ring_cap = c->cfg.recv_buffer;
-    c->ring = calloc(c->ring_cap, sizeof *c->ring);
+    int ring_rc = wss_ring_init(&c->ring, c->cfg.recv_buffer);
     c->close_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->keeper_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (!c->ring || c->close_fd < 0 || c->rx_fd < 0 || c->keeper_fd < 0 || c->epoll_fd < 0) {
-        rc = ptu_err(err, errlen, c->ring ? PT_EIO : PT_ENOMEM, "wss dial: %s",
-                     c->ring ? strerror(errno) : "out of memory");
+    if (ring_rc != PT_OK || c->close_fd < 0 || c->rx_fd < 0 || c->keeper_fd < 0 ||
+        c->epoll_fd < 0) {
+        rc = ptu_err(err, errlen, ring_rc == PT_OK ? PT_EIO : PT_ENOMEM, "wss dial: %s",
+                     ring_rc == PT_OK ? strerror(errno) : "out of memory");
         goto fail;
     }
     memset(&ev, 0, sizeof ev);
@@ -696,19 +676,19 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         }
         if (c->rx_kicked) { /* a reconnect's wake-up reached a reader */
             c->rx_kicked = 0;
-            if (c->ring_count == 0)
+            if (wss_ring_empty(&c->ring))
                 drain_fd(c->rx_fd);
         }
-        if (c->ring_count > 0) {
-            struct slot *s = &c->ring[c->ring_head];
+        if (!wss_ring_empty(&c->ring)) {
             struct direct d = { buf, cap, NO_FRAME };
-            wss_msg m = { .kind = WSS_MSG_BINARY, .data = s->buf, .len = s->len };
-            if (c->ring_count == c->ring_cap)
+            wss_msg m = { .kind = WSS_MSG_BINARY };
+            m.data = wss_ring_peek(&c->ring, &m.len);
+            if (wss_ring_full(&c->ring))
                 c->held_ms = wss_now_ms(); /* the host reads again from here */
-            c->ring_head = (c->ring_head + 1) % c->ring_cap;
-            if (--c->ring_count == 0)
-                drain_fd(c->rx_fd);
             deliver(c, &d, &m);
+            wss_ring_pop(&c->ring);
+            if (wss_ring_empty(&c->ring))
+                drain_fd(c->rx_fd);
             rc = d.len;
             break;
         }
@@ -742,7 +722,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         int rx_signal = wait_fd(c, sock, POLLIN, c->rx_fd, wait_ms);
         pthread_mutex_lock(&c->lock);
         c->rx_drained = 0; /* something may have come: read again */
-        if (rx_signal && c->ring_count == 0) {
+        if (rx_signal && wss_ring_empty(&c->ring)) {
             drain_fd(c->rx_fd); /* a reconnect signal, consumed */
             c->rx_kicked = 0;
         }
