@@ -19,12 +19,16 @@
  * write.
  *
  * recv reads the link itself: the first message goes straight into the
- * caller's buffer; what libcurl had buffered behind it is read on until
- * CURLE_AGAIN (so poll_fd never misses data hidden in libcurl) into a ring
- * of recv-buffer slots that later calls pop.  Slots are reused, so the
- * steady state allocates nothing per frame.  The keeper reads only for a
- * host that stays out of recv, on its own tick or while a pong is due, so
- * it never competes with a reading host for the lock.
+ * caller's buffer; what libcurl had buffered behind it is read on, until
+ * CURLE_AGAIN or a full ring, into a ring of recv-buffer slots (ring.c)
+ * that later calls pop.  When the ring fills, whole messages can stay
+ * buffered in libcurl with nothing on the socket to show them: once the
+ * host has emptied the ring, poll_fd does not poll readable for them until
+ * the keeper's next tick (up to a second) reads them into the ring; a recv
+ * call reads them at once.
+ * The keeper reads only for a host that stays out of recv, on its own tick
+ * or while a pong is due, so it never competes with a reading host for the
+ * lock.
  */
 #include "config.h"
 
