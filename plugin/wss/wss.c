@@ -1,22 +1,16 @@
 /*
  * wss.c -- the WSS transport plugin: Pilot compat mode (SPEC 2).
  *
- * One long-lived WebSocket link to the beacon (link.c).  There is no I/O
- * thread on the data path: the caller's reader thread reads the link and
- * the caller's writer thread writes it, each under the connection lock,
- * which is held only for non-blocking libcurl calls and released while a
- * thread waits on the socket.  So a writer stalled on a full socket never
- * holds up the reader, and nothing is handed between threads per frame.
+ * The ABI entry points over one long-lived WebSocket link to the beacon
+ * (link.c); conn.h holds what they share with the keeper thread and the
+ * code that reads and writes the link under the connection lock.
  *
  * A keeper thread owns what has no caller: the idle ping and its pong
  * deadline, reading on behalf of a host that is not in recv (so pongs are
  * seen), and reconnecting with backoff after a drop.
  *
- * Outbound frames, data and control alike, are whole messages in the
- * link's send queue (link.c), so a pong is simply queued behind what is
- * there and never cuts into a message.  send_many queues every frame that
- * fits before writing, so frames that are ready together leave in one TLS
- * write.
+ * send_many queues every frame that fits before writing, so frames that
+ * are ready together leave in one TLS write.
  *
  * recv reads the link itself: the first message goes straight into the
  * caller's buffer; what libcurl had buffered behind it is read on, until
@@ -49,12 +43,8 @@
 #include <curl/curl.h>
 
 #include "addr.h"
-#include "conf.h"
-#include "counters.h"
-#include "diag.h"
-#include "link.h"
+#include "conn.h"
 #include "pilot_transport.h"
-#include "ring.h"
 #include "roots.h"
 #include "util.h"
 
@@ -63,271 +53,6 @@
 /* How long a thread waiting for socket room sleeps before re-checking that
  * its link is still the current one (a drop frees the link under it). */
 #define WAIT_RECHECK_MS 100
-
-struct pt_conn {
-    wss_config cfg;         /* may hold a proxy password: wiped at free */
-    pt_identity id;         /* our copy of the key, for re-auth: wiped at free */
-    ptu_diag diag;
-    int close_fd;           /* eventfd: readable from close() on, never drained */
-    int rx_fd;              /* eventfd: readable while the ring is not empty */
-    int keeper_fd;          /* eventfd: wakes the keeper (drop, pending control) */
-    int epoll_fd;           /* poll_fd(): close_fd, rx_fd and the link's socket */
-    int roots_fd;           /* memfd of the pinned roots, or -1 */
-    char ca_path[4200];     /* what libcurl loads: memfd path or ca-file, "" for system */
-    pthread_t keeper;
-    int keeper_started;
-    atomic_int closed;
-
-    pthread_mutex_t lock;   /* everything below */
-    wss_link *link;         /* NULL while reconnecting or closed */
-    int epoll_sock;         /* socket registered in epoll_fd, or -1 */
-    uint64_t gen;           /* bumped on every new link */
-    int state;              /* enum pt_state */
-    int rx_drained;         /* the last read found nothing: wait before reading */
-    int rx_kicked;          /* rx_fd signalled by a reconnect, not yet consumed */
-    int pong_pending;       /* answer this ping payload when there is room */
-    unsigned char pong_buf[125];
-    size_t pong_len;
-    int ping_pending;       /* a ping is due and not yet queued */
-    int ping_outstanding;   /* a ping is due or out, its pong not yet seen */
-    int64_t ping_sent_ms, last_rx_ms;
-    int64_t held_ms;        /* last time the ring was full (reading held back) */
-    int readers;            /* threads inside recv */
-    int writers;            /* threads inside send or send_many */
-    wss_ring ring;          /* inbound frames recv has not taken yet */
-
-    ptu_counters n;
-};
-
-/* ---- Small helpers -------------------------------------------------------- */
-
-static void signal_fd(int fd)
-{
-    uint64_t one = 1;
-    ssize_t w = write(fd, &one, sizeof one);
-    (void)w; /* an eventfd write only fails on counter overflow */
-}
-
-static void drain_fd(int fd)
-{
-    uint64_t v;
-    ssize_t r = read(fd, &v, sizeof v);
-    (void)r; /* EAGAIN: already drained */
-}
-
-static int is_closed(pt_conn *c)
-{
-    return atomic_load_explicit(&c->closed, memory_order_acquire);
-}
-
-/* Wait for fd events (or close), at most ms.  Never holds the lock.
- * Returns whether extra_fd polled readable. */
-static int wait_fd(pt_conn *c, int fd, short events, int extra_fd, int ms)
-{
-    /* poll skips entries whose fd is negative: no need to compact. */
-    struct pollfd p[3] = { { c->close_fd, POLLIN, 0 }, { fd, events, 0 }, { extra_fd, POLLIN, 0 } };
-    if (poll(p, 3, ms) < 0 && errno != EINTR)
-        ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: poll: %s", strerror(errno));
-    return extra_fd >= 0 && p[2].revents != 0;
-}
-
-static void set_epoll_sock(pt_conn *c, int sock)
-{
-    struct epoll_event ev;
-    if (c->epoll_sock >= 0)
-        epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->epoll_sock, NULL);
-    c->epoll_sock = -1;
-    if (sock >= 0) {
-        memset(&ev, 0, sizeof ev);
-        ev.events = EPOLLIN;
-        ev.data.fd = sock;
-        if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, sock, &ev) == 0)
-            c->epoll_sock = sock;
-    }
-}
-
-/* ---- The inbound ring ----------------------------------------------------- */
-
-/* Queue one inbound message; called with the lock held. */
-static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
-{
-    int rc = wss_ring_push(&c->ring, data, len);
-    if (rc == WSS_RING_FULL) {
-        ptu_counters_bump(&c->n.dropped_in);
-        ptu_diag_log(&c->diag, PT_LOG_WARN,
-                     "wss: receive buffer full (%zu frames): inbound frame dropped", c->ring.cap);
-    } else if (rc != PT_OK) {
-        ptu_counters_bump(&c->n.dropped_in);
-        ptu_diag_fail(&c->diag, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
-    } else if (wss_ring_count(&c->ring) == 1) {
-        signal_fd(c->rx_fd); /* poll_fd: the ring is no longer empty */
-    }
-}
-
-/* ---- Control frames and the send queue ----------------------------------- */
-
-/* Queue the pending control frames behind what is queued (whole messages,
- * so they never cut into one), if there is room.  Lock held. */
-static void queue_control(pt_conn *c)
-{
-    if (c->pong_pending &&
-        wss_link_queue(c->link, WSS_MSG_PONG, c->pong_buf, c->pong_len) == PT_OK)
-        c->pong_pending = 0;
-    if (c->ping_pending && wss_link_queue(c->link, WSS_MSG_PING, "pilot", 5) == PT_OK)
-        c->ping_pending = 0;
-}
-
-/* Queue the pending control frames and write the queue out.  Lock held.
- * Returns PT_OK when everything is out, WSS_AGAIN when the socket is full,
- * or a negative code when the link died (the caller drops it). */
-static int push_out(pt_conn *c, char *why, size_t whylen)
-{
-    if (!c->link)
-        return PT_OK;
-    for (;;) {
-        queue_control(c);
-        int rc = wss_link_flush(c->link, why, whylen);
-        /* A control frame finds room once the queue is empty. */
-        if (rc != PT_OK || !(c->pong_pending || c->ping_pending))
-            return rc;
-    }
-}
-
-/* ---- Dropping and reading the link --------------------------------------- */
-
-/* The link is gone: keep what it already delivered, hand the reconnect to
- * the keeper.  Lock held. */
-static void drop_link(pt_conn *c, int code, const char *why)
-{
-    wss_msg m;
-    char ignore[PT_ERRMSG_MAX];
-    if (c->state != PT_STATE_CONNECTED || !c->link)
-        return;
-    /* Frames that arrived before the drop are still delivered (SPEC 2.8). */
-    while (!wss_ring_full(&c->ring) && wss_link_read(c->link, &m, ignore, sizeof ignore) == PT_OK)
-        if (m.kind == WSS_MSG_BINARY) {
-            ptu_counters_in(&c->n, m.len);
-            ring_push(c, m.data, m.len);
-        }
-    ptu_diag_fail(&c->diag, code, "wss: connection lost: %s; reconnecting", why);
-    set_epoll_sock(c, -1);
-    /* Wake anything polling the old socket before it is closed. */
-    shutdown(wss_link_socket(c->link), SHUT_RDWR);
-    wss_link_free(c->link);
-    c->link = NULL;
-    c->state = PT_STATE_RECONNECTING;
-    c->rx_drained = 0;
-    c->pong_pending = c->ping_pending = c->ping_outstanding = 0;
-    signal_fd(c->keeper_fd);
-}
-
-/* Best-effort close frame (code, reason) on the current link; lock held. */
-static void send_close_frame(pt_conn *c, int code, const char *reason)
-{
-    unsigned char buf[125];
-    size_t rl = strlen(reason);
-    char ignore[PT_ERRMSG_MAX];
-    if (!c->link)
-        return;
-    if (rl > sizeof buf - 2)
-        rl = sizeof buf - 2;
-    buf[0] = (unsigned char)(code >> 8);
-    buf[1] = (unsigned char)code;
-    memcpy(buf + 2, reason, rl);
-    /* Behind whatever is queued: it never cuts into a message. */
-    if (wss_link_queue(c->link, WSS_MSG_CLOSE, buf, rl + 2) == PT_OK)
-        wss_link_flush(c->link, ignore, sizeof ignore);
-}
-
-/* recv's buffer, for the first data message a pump reads. */
-#define NO_FRAME (-100)
-struct direct {
-    unsigned char *buf;
-    size_t cap;
-    int len;                /* NO_FRAME until a message is delivered */
-};
-
-/* A message handed straight to recv: its length, or PT_ETOOLARGE. */
-static void deliver(pt_conn *c, struct direct *d, const wss_msg *m)
-{
-    if (m->len > d->cap) {
-        ptu_counters_bump(&c->n.dropped_in);
-        d->len = ptu_diag_fail(&c->diag, PT_ETOOLARGE,
-                               "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
-                               d->cap);
-        return;
-    }
-    if (m->len && m->data != d->buf) /* else it was read in place */
-        memcpy(d->buf, m->data, m->len);
-    d->len = (int)m->len;
-}
-
-/* Read the link until libcurl has nothing more (or the ring is full),
- * handling control frames; the first data message goes to d (when given),
- * the rest into the ring.  Lock held. */
-static void pump(pt_conn *c, struct direct *d)
-{
-    wss_msg m;
-    char why[PT_ERRMSG_MAX];
-    while (c->link && ((d && d->len == NO_FRAME) || !wss_ring_full(&c->ring))) {
-        int first = d && d->len == NO_FRAME; /* read it straight into recv's buffer */
-        int rc = first ? wss_link_read_into(c->link, d->buf, d->cap, &m, why, sizeof why)
-                       : wss_link_read(c->link, &m, why, sizeof why);
-        if (rc == WSS_AGAIN) {
-            c->rx_drained = 1;
-            return;
-        }
-        if (rc != PT_OK) {
-            if (rc == PT_ETOOLARGE)
-                ptu_counters_bump(&c->n.dropped_in);
-            drop_link(c, rc, why);
-            return;
-        }
-        c->rx_drained = 0;
-        c->last_rx_ms = wss_now_ms();
-        switch (m.kind) {
-        case WSS_MSG_BINARY:
-            ptu_counters_in(&c->n, m.len);
-            if (d && d->len == NO_FRAME)
-                deliver(c, d, &m);
-            else
-                ring_push(c, m.data, m.len);
-            break;
-        case WSS_MSG_TEXT:
-            /* Reserved for future control messages: ignored (SPEC 2.6). */
-            ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: ignored a %zu-byte text message", m.len);
-            break;
-        case WSS_MSG_PING:
-            memcpy(c->pong_buf, m.data, m.len);
-            c->pong_len = m.len;
-            c->pong_pending = 1;
-            if (push_out(c, why, sizeof why) < 0) {
-                drop_link(c, PT_EIO, why);
-                return;
-            }
-            /* A writer in send finishes it; otherwise the keeper does. */
-            if (c->writers == 0 && (c->pong_pending || wss_link_queued(c->link)))
-                signal_fd(c->keeper_fd);
-            break;
-        case WSS_MSG_PONG:
-            c->ping_outstanding = 0;
-            break;
-        case WSS_MSG_CLOSE: {
-            char reason[200];
-            snprintf(reason, sizeof reason, "beacon closed the connection: %d%s%s", m.close_code,
-                     *m.close_reason ? " " : "", m.close_reason);
-            /* Answer a close the beacon started; after close() ours is
-             * already out, and RFC 6455 allows no second one. */
-            if (c->state == PT_STATE_CONNECTED && !is_closed(c))
-                send_close_frame(c, m.close_code == 1005 ? 1000 : m.close_code, "");
-            drop_link(c, PT_EIO, reason);
-            return;
-        }
-        }
-    }
-    if (c->link && wss_ring_full(&c->ring))
-        c->held_ms = wss_now_ms(); /* stopped for the host: see keeper_main */
-}
 
 /* ---- The keeper thread --------------------------------------------------- */
 
@@ -347,19 +72,19 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     int64_t delay = jittered(*backoff);
 
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnecting in %lld ms", (long long)delay);
-    wait_fd(c, -1, 0, -1, (int)delay);
-    if (is_closed(c))
+    wss_conn_wait(c, -1, 0, -1, (int)delay);
+    if (wss_conn_closed(c))
         return;
     int rc = wss_link_dial(&c->cfg, &c->id, *c->ca_path ? c->ca_path : NULL, c->close_fd,
                            wss_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &l, err, sizeof err);
     if (rc != PT_OK) {
-        if (!is_closed(c))
+        if (!wss_conn_closed(c))
             ptu_diag_fail(&c->diag, rc, "wss: reconnect failed: %s", err);
         *backoff = *backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *backoff * 2;
         return;
     }
     pthread_mutex_lock(&c->lock);
-    if (is_closed(c)) {
+    if (wss_conn_closed(c)) {
         pthread_mutex_unlock(&c->lock);
         wss_link_free(l);
         return;
@@ -368,11 +93,11 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     c->gen++;
     c->state = PT_STATE_CONNECTED;
     c->last_rx_ms = wss_now_ms();
-    set_epoll_sock(c, wss_link_socket(l));
+    wss_conn_set_epoll_sock(c, wss_link_socket(l));
     ptu_counters_bump(&c->n.reconnects);
     /* Readers: poll the new socket.  The next recv consumes this wake-up
      * (rx_kicked), so poll_fd does not stay readable with nothing to read. */
-    signal_fd(c->rx_fd);
+    wss_conn_signal_fd(c->rx_fd);
     c->rx_kicked = 1;
     pthread_mutex_unlock(&c->lock);
     *backoff = BACKOFF_FIRST_MS;
@@ -385,11 +110,11 @@ static void *keeper_main(void *arg)
     int64_t backoff = BACKOFF_FIRST_MS;
     char why[PT_ERRMSG_MAX];
 
-    while (!is_closed(c)) {
+    while (!wss_conn_closed(c)) {
         pthread_mutex_lock(&c->lock);
         if (c->state == PT_STATE_RECONNECTING) {
             pthread_mutex_unlock(&c->lock);
-            drain_fd(c->keeper_fd);
+            wss_conn_drain_fd(c->keeper_fd);
             reconnect(c, &backoff);
             continue;
         }
@@ -397,7 +122,7 @@ static void *keeper_main(void *arg)
         /* While the ring is full nothing is read (the host is behind), so
          * a pong cannot be seen, and frames waiting in the link show it
          * alive: no half-open verdict then.  The pong deadline runs from
-         * the last moment the ring was full (pump and recv note it too),
+         * the last moment the ring was full (wss_conn_pump and recv note it too),
          * so a host that reads again has pong-timeout to reach the pong
          * behind its backlog.  A ping every idle-ping still tells the
          * beacon that we are here (it drops silent peers). */
@@ -410,8 +135,8 @@ static void *keeper_main(void *arg)
         int64_t pong_from = c->ping_sent_ms > c->held_ms ? c->ping_sent_ms : c->held_ms;
         if (c->ping_outstanding && now - pong_from >= (int64_t)c->cfg.pong_timeout_ms) {
             /* Half-open: the beacon stopped answering. */
-            send_close_frame(c, 1008, "idle ping timeout");
-            drop_link(c, PT_ETIMEDOUT, "no pong within the deadline (idle ping timeout)");
+            wss_conn_send_close(c, 1008, "idle ping timeout");
+            wss_conn_drop_link(c, PT_ETIMEDOUT, "no pong within the deadline (idle ping timeout)");
             pthread_mutex_unlock(&c->lock);
             continue;
         }
@@ -424,11 +149,11 @@ static void *keeper_main(void *arg)
             c->ping_sent_ms = now;
         }
         if (c->readers == 0)
-            pump(c, NULL); /* nobody else reads: see pongs, queue data */
+            wss_conn_pump(c, NULL); /* nobody else reads: see pongs, queue data */
         if (c->link && c->writers > 0)
-            queue_control(c); /* the writer's flush carries them */
-        else if (c->link && push_out(c, why, sizeof why) < 0)
-            drop_link(c, PT_EIO, why);
+            wss_conn_queue_control(c); /* the writer's flush carries them */
+        else if (c->link && wss_conn_push_out(c, why, sizeof why) < 0)
+            wss_conn_drop_link(c, PT_EIO, why);
         if (!c->link) {
             pthread_mutex_unlock(&c->lock);
             continue;
@@ -453,8 +178,8 @@ static void *keeper_main(void *arg)
          * notices a change of readers or writers without a wake-up. */
         if (left > 1000)
             left = 1000;
-        wait_fd(c, events ? sock : -1, events, c->keeper_fd, (int)left);
-        drain_fd(c->keeper_fd);
+        wss_conn_wait(c, events ? sock : -1, events, c->keeper_fd, (int)left);
+        wss_conn_drain_fd(c->keeper_fd);
     }
     return NULL;
 }
@@ -543,7 +268,7 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
         goto fail;
     c->state = PT_STATE_CONNECTED;
     c->last_rx_ms = wss_now_ms();
-    set_epoll_sock(c, wss_link_socket(c->link));
+    wss_conn_set_epoll_sock(c, wss_link_socket(c->link));
     if (pthread_create(&c->keeper, NULL, keeper_main, c) != 0) {
         rc = ptu_err(err, errlen, PT_EIO, "wss dial: cannot start the keeper thread");
         goto fail;
@@ -578,7 +303,7 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
     pthread_mutex_lock(&c->lock);
     if (c->state != PT_STATE_CONNECTED) {
         pthread_mutex_unlock(&c->lock);
-        return is_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
+        return wss_conn_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
     }
     uint64_t gen = c->gen;
     c->writers++;
@@ -592,16 +317,16 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
             queued++;
         }
         if (qrc < 0) { /* checked sizes: only a failed getrandom gets here */
-            drop_link(c, PT_EIO, "no masking key: getrandom failed");
+            wss_conn_drop_link(c, PT_EIO, "no masking key: getrandom failed");
             break;
         }
-        rc = push_out(c, why, sizeof why);
+        rc = wss_conn_push_out(c, why, sizeof why);
         while (confirmed < queued && wss_link_written(c->link) >= end[confirmed % BATCH_MAX])
             ptu_counters_out(&c->n, f[confirmed++].len);
         if (rc == PT_OK && confirmed == n)
             break;
         if (rc < 0) {
-            drop_link(c, PT_EIO, why);
+            wss_conn_drop_link(c, PT_EIO, why);
             break;
         }
         if (rc == WSS_AGAIN) {
@@ -609,7 +334,7 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
              * and the keeper carry on. */
             int sock = wss_link_socket(c->link);
             pthread_mutex_unlock(&c->lock);
-            wait_fd(c, sock, POLLOUT, -1, WAIT_RECHECK_MS);
+            wss_conn_wait(c, sock, POLLOUT, -1, WAIT_RECHECK_MS);
             pthread_mutex_lock(&c->lock);
             if (c->gen != gen || c->state != PT_STATE_CONNECTED)
                 break;
@@ -619,7 +344,7 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
     pthread_mutex_unlock(&c->lock);
     if (confirmed > 0)
         return (int)confirmed;
-    return is_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
+    return wss_conn_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
 }
 
 /* What send and send_many refuse before queueing anything. */
@@ -639,7 +364,7 @@ static int wss_send(pt_conn *c, const void *buf, size_t len, const pt_addr *dst)
     int rc;
     if (!c)
         return PT_EINVAL;
-    if (is_closed(c))
+    if (wss_conn_closed(c))
         return PT_ECLOSED;
     if ((rc = check_frame(c, buf, len, "send")) != PT_OK)
         return rc;
@@ -652,7 +377,7 @@ static int wss_send_many(pt_conn *c, const pt_frame *frames, size_t n)
     int rc;
     if (!c || (!frames && n) || n > INT_MAX)
         return PT_EINVAL;
-    if (is_closed(c))
+    if (wss_conn_closed(c))
         return PT_ECLOSED;
     if (n == 0)
         return 0;
@@ -674,34 +399,34 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
     pthread_mutex_lock(&c->lock);
     c->readers++;
     for (;;) {
-        if (is_closed(c)) {
+        if (wss_conn_closed(c)) {
             rc = PT_ECLOSED;
             break;
         }
         if (c->rx_kicked) { /* a reconnect's wake-up reached a reader */
             c->rx_kicked = 0;
             if (wss_ring_empty(&c->ring))
-                drain_fd(c->rx_fd);
+                wss_conn_drain_fd(c->rx_fd);
         }
         if (!wss_ring_empty(&c->ring)) {
-            struct direct d = { buf, cap, NO_FRAME };
+            struct wss_conn_direct d = { buf, cap, WSS_CONN_NO_FRAME };
             wss_msg m = { .kind = WSS_MSG_BINARY };
             m.data = wss_ring_peek(&c->ring, &m.len);
             if (wss_ring_full(&c->ring))
                 c->held_ms = wss_now_ms(); /* the host reads again from here */
-            deliver(c, &d, &m);
+            wss_conn_deliver(c, &d, &m);
             wss_ring_pop(&c->ring);
             if (wss_ring_empty(&c->ring))
-                drain_fd(c->rx_fd);
+                wss_conn_drain_fd(c->rx_fd);
             rc = d.len;
             break;
         }
         /* After a read found nothing, wait for the socket before reading
          * again (a poll, 0 ms, always reads). */
         if (c->state == PT_STATE_CONNECTED && (!c->rx_drained || timeout_ms == 0)) {
-            struct direct d = { buf, cap, NO_FRAME };
-            pump(c, &d);
-            if (d.len != NO_FRAME) {
+            struct wss_conn_direct d = { buf, cap, WSS_CONN_NO_FRAME };
+            wss_conn_pump(c, &d);
+            if (d.len != WSS_CONN_NO_FRAME) {
                 rc = d.len;
                 break;
             }
@@ -723,11 +448,11 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         /* While reconnecting there is no socket: rx_fd says when there is. */
         int sock = c->link ? wss_link_socket(c->link) : -1;
         pthread_mutex_unlock(&c->lock);
-        int rx_signal = wait_fd(c, sock, POLLIN, c->rx_fd, wait_ms);
+        int rx_signal = wss_conn_wait(c, sock, POLLIN, c->rx_fd, wait_ms);
         pthread_mutex_lock(&c->lock);
         c->rx_drained = 0; /* something may have come: read again */
         if (rx_signal && wss_ring_empty(&c->ring)) {
-            drain_fd(c->rx_fd); /* a reconnect signal, consumed */
+            wss_conn_drain_fd(c->rx_fd); /* a reconnect signal, consumed */
             c->rx_kicked = 0;
         }
     }
@@ -744,10 +469,10 @@ static int wss_close(pt_conn *c)
         return PT_EINVAL;
     if (atomic_exchange_explicit(&c->closed, 1, memory_order_acq_rel))
         return PT_OK;
-    signal_fd(c->close_fd); /* wakes recv, send, the keeper and a redial */
+    wss_conn_signal_fd(c->close_fd); /* wakes recv, send, the keeper and a redial */
     pthread_mutex_lock(&c->lock);
     if (c->state == PT_STATE_CONNECTED)
-        send_close_frame(c, 1000, "");
+        wss_conn_send_close(c, 1000, "");
     c->state = PT_STATE_CLOSED;
     pthread_mutex_unlock(&c->lock);
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: closed");
