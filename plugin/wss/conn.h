@@ -113,4 +113,9 @@ void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m);
  * the rest into the ring. */
 void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d);
 
+/* ---- The keeper thread (keeper_thread.c) ---------------------------------- */
+
+/* Started by dial with the connection as arg; returns once it is closed. */
+void *wss_keeper_main(void *arg);
+
 #endif
