@@ -121,7 +121,8 @@ void wss_conn_drop_link(pt_conn *c, int code, const char *why)
     c->link = NULL;
     c->state = PT_STATE_RECONNECTING;
     c->rx_drained = 0;
-    c->pong_pending = c->ping_pending = c->ping_outstanding = 0;
+    c->pong_pending = c->ping_pending = 0;
+    wss_keeper_link_down(&c->keep);
     wss_conn_signal_fd(c->keeper_fd);
 }
 
@@ -175,7 +176,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
             return;
         }
         c->rx_drained = 0;
-        c->last_rx_ms = wss_now_ms();
+        wss_keeper_read(&c->keep, wss_now_ms());
         switch (m.kind) {
         case WSS_MSG_BINARY:
             ptu_counters_in(&c->n, m.len);
@@ -201,7 +202,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
                 wss_conn_signal_fd(c->keeper_fd);
             break;
         case WSS_MSG_PONG:
-            c->ping_outstanding = 0;
+            wss_keeper_pong(&c->keep);
             break;
         case WSS_MSG_CLOSE: {
             char reason[200];
@@ -217,5 +218,5 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
         }
     }
     if (c->link && wss_ring_full(&c->ring))
-        c->held_ms = wss_now_ms(); /* stopped for the host: see keeper_main */
+        wss_keeper_behind(&c->keep, wss_now_ms()); /* stopped for the host */
 }

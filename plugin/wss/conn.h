@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "counters.h"
 #include "diag.h"
+#include "keeper.h"
 #include "link.h"
 #include "pilot_transport.h"
 #include "ring.h"
@@ -53,10 +54,8 @@ struct pt_conn {
     int pong_pending;       /* answer this ping payload when there is room */
     unsigned char pong_buf[125];
     size_t pong_len;
-    int ping_pending;       /* a ping is due and not yet queued */
-    int ping_outstanding;   /* a ping is due or out, its pong not yet seen */
-    int64_t ping_sent_ms, last_rx_ms;
-    int64_t held_ms;        /* last time the ring was full (reading held back) */
+    int ping_pending;       /* send a ping when there is room */
+    wss_keeper keep;        /* the ping and the pong deadline (keeper.h) */
     int readers;            /* threads inside recv */
     int writers;            /* threads inside send or send_many */
     wss_ring ring;          /* inbound frames recv has not taken yet */

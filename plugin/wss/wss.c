@@ -101,6 +101,7 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     if (rc != PT_OK)
         goto fail;
     c->id = *p->identity;
+    wss_keeper_init(&c->keep, (int64_t)c->cfg.idle_ping_ms, (int64_t)c->cfg.pong_timeout_ms);
 
     int ring_rc = wss_ring_init(&c->ring, c->cfg.recv_buffer);
     c->close_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -134,7 +135,7 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     if (rc != PT_OK)
         goto fail;
     c->state = PT_STATE_CONNECTED;
-    c->last_rx_ms = wss_now_ms();
+    wss_keeper_link_up(&c->keep, wss_now_ms());
     wss_conn_set_epoll_sock(c, wss_link_socket(c->link));
     if (pthread_create(&c->keeper, NULL, wss_keeper_main, c) != 0) {
         rc = ptu_err(err, errlen, PT_EIO, "wss dial: cannot start the keeper thread");
@@ -280,7 +281,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
             wss_msg m = { .kind = WSS_MSG_BINARY };
             m.data = wss_ring_peek(&c->ring, &m.len);
             if (wss_ring_full(&c->ring))
-                c->held_ms = wss_now_ms(); /* the host reads again from here */
+                wss_keeper_behind(&c->keep, wss_now_ms()); /* the host reads again */
             wss_conn_deliver(c, &d, &m);
             wss_ring_pop(&c->ring);
             if (wss_ring_empty(&c->ring))

@@ -17,8 +17,8 @@
  *         reconnect counted
  *
  * reconnect = up - lost.  The plugin redials after a jittered backoff
- * (75%..125% of 250 ms after a first drop, keeper_thread.c
- * BACKOFF_FIRST_MS); the delay it drew is read from its INFO log line
+ * (75%..125% of 250 ms after a first drop, keeper.h
+ * WSS_BACKOFF_FIRST_MS); the delay it drew is read from its INFO log line
  * "wss: reconnecting in N ms", so the figure is split into backoff and
  * redial (= reconnect - backoff: TCP connect + TLS handshake + upgrade +
  * auth, and the thread wake-ups).
