@@ -1,27 +1,22 @@
 /*
- * wss.c -- the WSS transport plugin: Pilot compat mode (SPEC 2).
- *
- * The ABI entry points over one long-lived WebSocket link to the beacon
- * (link.c); conn.h holds what they share with the keeper thread and the
- * code that reads and writes the link under the connection lock.
- *
- * A keeper thread (keeper_thread.c) does what has no caller: the idle
- * ping, reading for a host outside recv, reconnecting.
+ * wss.c -- the WSS transport plugin: Pilot compat mode (SPEC 2).  The ABI
+ * entry points (dial, send, send_many, recv, close, local_addr, poll_fd,
+ * stats, last_error, free), the descriptor and its entry symbol.  What
+ * they share with the keeper thread, and the code that reads and writes
+ * the link under the connection lock, is in conn.c.
  *
  * send_many queues every frame that fits before writing, so frames that
  * are ready together leave in one TLS write.
  *
  * recv reads the link itself: the first message goes straight into the
  * caller's buffer; what libcurl had buffered behind it is read on, until
- * CURLE_AGAIN or a full ring, into a ring of recv-buffer slots (ring.c)
- * that later calls pop.  When the ring fills, whole messages can stay
- * buffered in libcurl with nothing on the socket to show them: once the
- * host has emptied the ring, poll_fd does not poll readable for them until
- * the keeper's next tick (up to a second) reads them into the ring; a recv
- * call reads them at once.
- * The keeper reads only for a host that stays out of recv, on its own tick
- * or while a pong is due, so it never competes with a reading host for the
- * lock.
+ * CURLE_AGAIN or a full ring, into the ring (ring.c) that later calls pop.
+ * When the ring fills, whole messages can stay buffered in libcurl with
+ * nothing on the socket to show them: once the host has emptied the ring,
+ * poll_fd does not poll readable for them until the keeper's next tick
+ * (up to a second) reads them into the ring; a recv call reads them at
+ * once.  The keeper reads only for a host that stays out of recv, so it
+ * never competes with a reading host for the lock.
  */
 #include "config.h"
 
@@ -35,8 +30,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
