@@ -45,7 +45,7 @@ struct pt_conn {
     atomic_int closed;
 
     pthread_mutex_t lock;   /* everything below */
-    wss_link *link;         /* NULL while reconnecting or closed */
+    wss_link *link;         /* NULL while reconnecting; kept after close until free */
     int epoll_sock;         /* socket registered in epoll_fd, or -1 */
     uint64_t gen;           /* bumped on every new link */
     int state;              /* enum pt_state */
