@@ -1,30 +1,22 @@
 /*
- * wss.c -- the WSS transport plugin: Pilot compat mode (SPEC 2).
+ * wss.c -- the WSS transport plugin: Pilot compat mode (SPEC 2).  The ABI
+ * entry points (dial, send, send_many, recv, close, local_addr, poll_fd,
+ * stats, last_error, free), the descriptor and its entry symbol.  What
+ * they share with the keeper thread, and the code that reads and writes
+ * the link under the connection lock, is in conn.c.
  *
- * One long-lived WebSocket link to the beacon (link.c).  There is no I/O
- * thread on the data path: the caller's reader thread reads the link and
- * the caller's writer thread writes it, each under the connection lock,
- * which is held only for non-blocking libcurl calls and released while a
- * thread waits on the socket.  So a writer stalled on a full socket never
- * holds up the reader, and nothing is handed between threads per frame.
- *
- * A keeper thread owns what has no caller: the idle ping and its pong
- * deadline, reading on behalf of a host that is not in recv (so pongs are
- * seen), and reconnecting with backoff after a drop.
- *
- * Outbound frames, data and control alike, are whole messages in the
- * link's send queue (link.c), so a pong is simply queued behind what is
- * there and never cuts into a message.  send_many queues every frame that
- * fits before writing, so frames that are ready together leave in one TLS
- * write.
+ * send_many queues every frame that fits before writing, so frames that
+ * are ready together leave in one TLS write.
  *
  * recv reads the link itself: the first message goes straight into the
- * caller's buffer; what libcurl had buffered behind it is read on until
- * CURLE_AGAIN (so poll_fd never misses data hidden in libcurl) into a ring
- * of recv-buffer slots that later calls pop.  Slots are reused, so the
- * steady state allocates nothing per frame.  The keeper reads only for a
- * host that stays out of recv, on its own tick or while a pong is due, so
- * it never competes with a reading host for the lock.
+ * caller's buffer; what libcurl had buffered behind it is read on, until
+ * CURLE_AGAIN or a full ring, into the ring (ring.c) that later calls pop.
+ * When the ring fills, whole messages can stay buffered in libcurl with
+ * nothing on the socket to show them: once the host has emptied the ring,
+ * poll_fd does not poll readable for them until the keeper's next tick
+ * (up to a second) reads them into the ring; a recv call reads them at
+ * once.  The keeper reads only for a host that stays out of recv, so it
+ * never competes with a reading host for the lock.
  */
 #include "config.h"
 
@@ -38,439 +30,19 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "addr.h"
-#include "conf.h"
-#include "counters.h"
-#include "diag.h"
-#include "link.h"
+#include "conn.h"
 #include "pilot_transport.h"
 #include "roots.h"
 #include "util.h"
 
-#define BACKOFF_FIRST_MS 250
-#define BACKOFF_MAX_MS 30000
 /* How long a thread waiting for socket room sleeps before re-checking that
  * its link is still the current one (a drop frees the link under it). */
 #define WAIT_RECHECK_MS 100
-
-struct slot {
-    unsigned char *buf;
-    size_t cap, len;
-};
-
-struct pt_conn {
-    wss_config cfg;         /* may hold a proxy password: wiped at free */
-    pt_identity id;         /* our copy of the key, for re-auth: wiped at free */
-    ptu_diag diag;
-    int close_fd;           /* eventfd: readable from close() on, never drained */
-    int rx_fd;              /* eventfd: readable while the ring is not empty */
-    int keeper_fd;          /* eventfd: wakes the keeper (drop, pending control) */
-    int epoll_fd;           /* poll_fd(): close_fd, rx_fd and the link's socket */
-    int roots_fd;           /* memfd of the pinned roots, or -1 */
-    char ca_path[4200];     /* what libcurl loads: memfd path or ca-file, "" for system */
-    pthread_t keeper;
-    int keeper_started;
-    atomic_int closed;
-
-    pthread_mutex_t lock;   /* everything below */
-    wss_link *link;         /* NULL while reconnecting or closed */
-    int epoll_sock;         /* socket registered in epoll_fd, or -1 */
-    uint64_t gen;           /* bumped on every new link */
-    int state;              /* enum pt_state */
-    int rx_drained;         /* the last read found nothing: wait before reading */
-    int rx_kicked;          /* rx_fd signalled by a reconnect, not yet consumed */
-    int pong_pending;       /* answer this ping payload when there is room */
-    unsigned char pong_buf[125];
-    size_t pong_len;
-    int ping_pending;       /* a ping is due and not yet queued */
-    int ping_outstanding;   /* a ping is due or out, its pong not yet seen */
-    int64_t ping_sent_ms, last_rx_ms;
-    int64_t held_ms;        /* last time the ring was full (reading held back) */
-    int readers;            /* threads inside recv */
-    int writers;            /* threads inside send or send_many */
-    struct slot *ring;
-    size_t ring_cap, ring_head, ring_count;
-
-    ptu_counters n;
-};
-
-/* ---- Small helpers -------------------------------------------------------- */
-
-static void signal_fd(int fd)
-{
-    uint64_t one = 1;
-    ssize_t w = write(fd, &one, sizeof one);
-    (void)w; /* an eventfd write only fails on counter overflow */
-}
-
-static void drain_fd(int fd)
-{
-    uint64_t v;
-    ssize_t r = read(fd, &v, sizeof v);
-    (void)r; /* EAGAIN: already drained */
-}
-
-static int is_closed(pt_conn *c)
-{
-    return atomic_load_explicit(&c->closed, memory_order_acquire);
-}
-
-/* Wait for fd events (or close), at most ms.  Never holds the lock.
- * Returns whether extra_fd polled readable. */
-static int wait_fd(pt_conn *c, int fd, short events, int extra_fd, int ms)
-{
-    /* poll skips entries whose fd is negative: no need to compact. */
-    struct pollfd p[3] = { { c->close_fd, POLLIN, 0 }, { fd, events, 0 }, { extra_fd, POLLIN, 0 } };
-    if (poll(p, 3, ms) < 0 && errno != EINTR)
-        ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: poll: %s", strerror(errno));
-    return extra_fd >= 0 && p[2].revents != 0;
-}
-
-static void set_epoll_sock(pt_conn *c, int sock)
-{
-    struct epoll_event ev;
-    if (c->epoll_sock >= 0)
-        epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->epoll_sock, NULL);
-    c->epoll_sock = -1;
-    if (sock >= 0) {
-        memset(&ev, 0, sizeof ev);
-        ev.events = EPOLLIN;
-        ev.data.fd = sock;
-        if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, sock, &ev) == 0)
-            c->epoll_sock = sock;
-    }
-}
-
-/* ---- The inbound ring ----------------------------------------------------- */
-
-/* Queue one inbound message; called with the lock held. */
-static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
-{
-    if (c->ring_count == c->ring_cap) {
-        ptu_counters_bump(&c->n.dropped_in);
-        ptu_diag_log(&c->diag, PT_LOG_WARN,
-                     "wss: receive buffer full (%zu frames): inbound frame dropped", c->ring_cap);
-        return;
-    }
-    struct slot *s = &c->ring[(c->ring_head + c->ring_count) % c->ring_cap];
-    if (s->cap < len || !s->buf) {
-        /* Slots only grow and are kept: no allocation once warmed up. */
-        size_t want = len < 2048 ? 2048 : len;
-        unsigned char *b = realloc(s->buf, want);
-        if (!b) {
-            ptu_counters_bump(&c->n.dropped_in);
-            ptu_diag_fail(&c->diag, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
-            return;
-        }
-        s->buf = b;
-        s->cap = want;
-    }
-    memcpy(s->buf, data, len);
-    s->len = len;
-    if (c->ring_count++ == 0)
-        signal_fd(c->rx_fd);
-}
-
-/* ---- Control frames and the send queue ----------------------------------- */
-
-/* Queue the pending control frames behind what is queued (whole messages,
- * so they never cut into one), if there is room.  Lock held. */
-static void queue_control(pt_conn *c)
-{
-    if (c->pong_pending &&
-        wss_link_queue(c->link, WSS_MSG_PONG, c->pong_buf, c->pong_len) == PT_OK)
-        c->pong_pending = 0;
-    if (c->ping_pending && wss_link_queue(c->link, WSS_MSG_PING, "pilot", 5) == PT_OK)
-        c->ping_pending = 0;
-}
-
-/* Queue the pending control frames and write the queue out.  Lock held.
- * Returns PT_OK when everything is out, WSS_AGAIN when the socket is full,
- * or a negative code when the link died (the caller drops it). */
-static int push_out(pt_conn *c, char *why, size_t whylen)
-{
-    if (!c->link)
-        return PT_OK;
-    for (;;) {
-        queue_control(c);
-        int rc = wss_link_flush(c->link, why, whylen);
-        /* A control frame finds room once the queue is empty. */
-        if (rc != PT_OK || !(c->pong_pending || c->ping_pending))
-            return rc;
-    }
-}
-
-/* ---- Dropping and reading the link --------------------------------------- */
-
-/* The link is gone: keep what it already delivered, hand the reconnect to
- * the keeper.  Lock held. */
-static void drop_link(pt_conn *c, int code, const char *why)
-{
-    wss_msg m;
-    char ignore[PT_ERRMSG_MAX];
-    if (c->state != PT_STATE_CONNECTED || !c->link)
-        return;
-    /* Frames that arrived before the drop are still delivered (SPEC 2.8). */
-    while (c->ring_count < c->ring_cap && wss_link_read(c->link, &m, ignore, sizeof ignore) == PT_OK)
-        if (m.kind == WSS_MSG_BINARY) {
-            ptu_counters_in(&c->n, m.len);
-            ring_push(c, m.data, m.len);
-        }
-    ptu_diag_fail(&c->diag, code, "wss: connection lost: %s; reconnecting", why);
-    set_epoll_sock(c, -1);
-    /* Wake anything polling the old socket before it is closed. */
-    shutdown(wss_link_socket(c->link), SHUT_RDWR);
-    wss_link_free(c->link);
-    c->link = NULL;
-    c->state = PT_STATE_RECONNECTING;
-    c->rx_drained = 0;
-    c->pong_pending = c->ping_pending = c->ping_outstanding = 0;
-    signal_fd(c->keeper_fd);
-}
-
-/* Best-effort close frame (code, reason) on the current link; lock held. */
-static void send_close_frame(pt_conn *c, int code, const char *reason)
-{
-    unsigned char buf[125];
-    size_t rl = strlen(reason);
-    char ignore[PT_ERRMSG_MAX];
-    if (!c->link)
-        return;
-    if (rl > sizeof buf - 2)
-        rl = sizeof buf - 2;
-    buf[0] = (unsigned char)(code >> 8);
-    buf[1] = (unsigned char)code;
-    memcpy(buf + 2, reason, rl);
-    /* Behind whatever is queued: it never cuts into a message. */
-    if (wss_link_queue(c->link, WSS_MSG_CLOSE, buf, rl + 2) == PT_OK)
-        wss_link_flush(c->link, ignore, sizeof ignore);
-}
-
-/* recv's buffer, for the first data message a pump reads. */
-#define NO_FRAME (-100)
-struct direct {
-    unsigned char *buf;
-    size_t cap;
-    int len;                /* NO_FRAME until a message is delivered */
-};
-
-/* A message handed straight to recv: its length, or PT_ETOOLARGE. */
-static void deliver(pt_conn *c, struct direct *d, const wss_msg *m)
-{
-    if (m->len > d->cap) {
-        ptu_counters_bump(&c->n.dropped_in);
-        d->len = ptu_diag_fail(&c->diag, PT_ETOOLARGE,
-                               "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
-                               d->cap);
-        return;
-    }
-    if (m->len && m->data != d->buf) /* else it was read in place */
-        memcpy(d->buf, m->data, m->len);
-    d->len = (int)m->len;
-}
-
-/* Read the link until libcurl has nothing more (or the ring is full),
- * handling control frames; the first data message goes to d (when given),
- * the rest into the ring.  Lock held. */
-static void pump(pt_conn *c, struct direct *d)
-{
-    wss_msg m;
-    char why[PT_ERRMSG_MAX];
-    while (c->link && ((d && d->len == NO_FRAME) || c->ring_count < c->ring_cap)) {
-        int first = d && d->len == NO_FRAME; /* read it straight into recv's buffer */
-        int rc = first ? wss_link_read_into(c->link, d->buf, d->cap, &m, why, sizeof why)
-                       : wss_link_read(c->link, &m, why, sizeof why);
-        if (rc == WSS_AGAIN) {
-            c->rx_drained = 1;
-            return;
-        }
-        if (rc != PT_OK) {
-            if (rc == PT_ETOOLARGE)
-                ptu_counters_bump(&c->n.dropped_in);
-            drop_link(c, rc, why);
-            return;
-        }
-        c->rx_drained = 0;
-        c->last_rx_ms = wss_now_ms();
-        switch (m.kind) {
-        case WSS_MSG_BINARY:
-            ptu_counters_in(&c->n, m.len);
-            if (d && d->len == NO_FRAME)
-                deliver(c, d, &m);
-            else
-                ring_push(c, m.data, m.len);
-            break;
-        case WSS_MSG_TEXT:
-            /* Reserved for future control messages: ignored (SPEC 2.6). */
-            ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: ignored a %zu-byte text message", m.len);
-            break;
-        case WSS_MSG_PING:
-            memcpy(c->pong_buf, m.data, m.len);
-            c->pong_len = m.len;
-            c->pong_pending = 1;
-            if (push_out(c, why, sizeof why) < 0) {
-                drop_link(c, PT_EIO, why);
-                return;
-            }
-            /* A writer in send finishes it; otherwise the keeper does. */
-            if (c->writers == 0 && (c->pong_pending || wss_link_queued(c->link)))
-                signal_fd(c->keeper_fd);
-            break;
-        case WSS_MSG_PONG:
-            c->ping_outstanding = 0;
-            break;
-        case WSS_MSG_CLOSE: {
-            char reason[200];
-            snprintf(reason, sizeof reason, "beacon closed the connection: %d%s%s", m.close_code,
-                     *m.close_reason ? " " : "", m.close_reason);
-            /* Answer a close the beacon started; after close() ours is
-             * already out, and RFC 6455 allows no second one. */
-            if (c->state == PT_STATE_CONNECTED && !is_closed(c))
-                send_close_frame(c, m.close_code == 1005 ? 1000 : m.close_code, "");
-            drop_link(c, PT_EIO, reason);
-            return;
-        }
-        }
-    }
-    if (c->link && c->ring_count == c->ring_cap)
-        c->held_ms = wss_now_ms(); /* stopped for the host: see keeper_main */
-}
-
-/* ---- The keeper thread --------------------------------------------------- */
-
-static int64_t jittered(int64_t ms)
-{
-    uint32_t r = 0;
-    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (uint32_t)wss_now_ms();
-    /* 75%..125% of the nominal delay, so many daemons do not redial in step. */
-    return ms * 3 / 4 + (int64_t)(r % (uint32_t)(ms / 2 + 1));
-}
-
-static void reconnect(pt_conn *c, int64_t *backoff)
-{
-    char err[PT_ERRMSG_MAX];
-    wss_link *l = NULL;
-    int64_t delay = jittered(*backoff);
-
-    ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnecting in %lld ms", (long long)delay);
-    wait_fd(c, -1, 0, -1, (int)delay);
-    if (is_closed(c))
-        return;
-    int rc = wss_link_dial(&c->cfg, &c->id, *c->ca_path ? c->ca_path : NULL, c->close_fd,
-                           wss_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &l, err, sizeof err);
-    if (rc != PT_OK) {
-        if (!is_closed(c))
-            ptu_diag_fail(&c->diag, rc, "wss: reconnect failed: %s", err);
-        *backoff = *backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *backoff * 2;
-        return;
-    }
-    pthread_mutex_lock(&c->lock);
-    if (is_closed(c)) {
-        pthread_mutex_unlock(&c->lock);
-        wss_link_free(l);
-        return;
-    }
-    c->link = l;
-    c->gen++;
-    c->state = PT_STATE_CONNECTED;
-    c->last_rx_ms = wss_now_ms();
-    set_epoll_sock(c, wss_link_socket(l));
-    ptu_counters_bump(&c->n.reconnects);
-    /* Readers: poll the new socket.  The next recv consumes this wake-up
-     * (rx_kicked), so poll_fd does not stay readable with nothing to read. */
-    signal_fd(c->rx_fd);
-    c->rx_kicked = 1;
-    pthread_mutex_unlock(&c->lock);
-    *backoff = BACKOFF_FIRST_MS;
-    ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnected to %s", c->cfg.host);
-}
-
-static void *keeper_main(void *arg)
-{
-    pt_conn *c = arg;
-    int64_t backoff = BACKOFF_FIRST_MS;
-    char why[PT_ERRMSG_MAX];
-
-    while (!is_closed(c)) {
-        pthread_mutex_lock(&c->lock);
-        if (c->state == PT_STATE_RECONNECTING) {
-            pthread_mutex_unlock(&c->lock);
-            drain_fd(c->keeper_fd);
-            reconnect(c, &backoff);
-            continue;
-        }
-        int64_t now = wss_now_ms(), deadline;
-        /* While the ring is full nothing is read (the host is behind), so
-         * a pong cannot be seen, and frames waiting in the link show it
-         * alive: no half-open verdict then.  The pong deadline runs from
-         * the last moment the ring was full (pump and recv note it too),
-         * so a host that reads again has pong-timeout to reach the pong
-         * behind its backlog.  A ping every idle-ping still tells the
-         * beacon that we are here (it drops silent peers). */
-        int held = c->ring_count == c->ring_cap;
-        if (held) {
-            c->held_ms = now;
-            if (c->ping_outstanding && now - c->ping_sent_ms >= (int64_t)c->cfg.idle_ping_ms)
-                c->ping_outstanding = 0; /* its pong waits behind unread frames: ping again */
-        }
-        int64_t pong_from = c->ping_sent_ms > c->held_ms ? c->ping_sent_ms : c->held_ms;
-        if (c->ping_outstanding && now - pong_from >= (int64_t)c->cfg.pong_timeout_ms) {
-            /* Half-open: the beacon stopped answering. */
-            send_close_frame(c, 1008, "idle ping timeout");
-            drop_link(c, PT_ETIMEDOUT, "no pong within the deadline (idle ping timeout)");
-            pthread_mutex_unlock(&c->lock);
-            continue;
-        }
-        if (!c->ping_outstanding && now - c->last_rx_ms >= (int64_t)c->cfg.idle_ping_ms) {
-            /* The pong deadline runs from now even when the ping cannot go
-             * out yet (a send stuck in a full socket): a link that cannot
-             * carry the ping is just as half-open (SPEC 2.7). */
-            c->ping_pending = 1;
-            c->ping_outstanding = 1;
-            c->ping_sent_ms = now;
-        }
-        if (c->readers == 0)
-            pump(c, NULL); /* nobody else reads: see pongs, queue data */
-        if (c->link && c->writers > 0)
-            queue_control(c); /* the writer's flush carries them */
-        else if (c->link && push_out(c, why, sizeof why) < 0)
-            drop_link(c, PT_EIO, why);
-        if (!c->link) {
-            pthread_mutex_unlock(&c->lock);
-            continue;
-        }
-        deadline = !c->ping_outstanding ? c->last_rx_ms + (int64_t)c->cfg.idle_ping_ms
-                   : held ? c->ping_sent_ms + (int64_t)c->cfg.idle_ping_ms
-                          : pong_from + (int64_t)c->cfg.pong_timeout_ms;
-        short events = 0;
-        /* Only a pong is waited for; other reading is recv's, or the tick's. */
-        if (c->readers == 0 && c->ping_outstanding && c->ring_count < c->ring_cap)
-            events |= POLLIN;
-        if (c->writers == 0 &&
-            (wss_link_queued(c->link) || c->pong_pending || c->ping_pending))
-            events |= POLLOUT;
-        int sock = wss_link_socket(c->link);
-        pthread_mutex_unlock(&c->lock);
-
-        int64_t left = deadline - wss_now_ms();
-        if (left < 0)
-            left = 0;
-        /* Bounded: the tick that reads for a host outside recv, and
-         * notices a change of readers or writers without a wake-up. */
-        if (left > 1000)
-            left = 1000;
-        wait_fd(c, events ? sock : -1, events, c->keeper_fd, (int)left);
-        drain_fd(c->keeper_fd);
-    }
-    return NULL;
-}
 
 /* ---- The ABI ------------------------------------------------------------- */
 
@@ -478,10 +50,7 @@ static void conn_destroy(pt_conn *c)
 {
     if (c->link)
         wss_link_free(c->link);
-    /* c->ring is NULL when its calloc failed (ring_cap is already set). */
-    for (size_t i = 0; c->ring && i < c->ring_cap; i++)
-        free(c->ring[i].buf);
-    free(c->ring);
+    wss_ring_free(&c->ring);
     if (c->epoll_fd >= 0)
         close(c->epoll_fd);
     if (c->close_fd >= 0)
@@ -525,16 +94,17 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     if (rc != PT_OK)
         goto fail;
     c->id = *p->identity;
+    wss_keeper_init(&c->keep, (int64_t)c->cfg.idle_ping_ms, (int64_t)c->cfg.pong_timeout_ms);
 
-    c->ring_cap = c->cfg.recv_buffer;
-    c->ring = calloc(c->ring_cap, sizeof *c->ring);
+    int ring_rc = wss_ring_init(&c->ring, c->cfg.recv_buffer);
     c->close_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->keeper_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (!c->ring || c->close_fd < 0 || c->rx_fd < 0 || c->keeper_fd < 0 || c->epoll_fd < 0) {
-        rc = ptu_err(err, errlen, c->ring ? PT_EIO : PT_ENOMEM, "wss dial: %s",
-                     c->ring ? strerror(errno) : "out of memory");
+    if (ring_rc != PT_OK || c->close_fd < 0 || c->rx_fd < 0 || c->keeper_fd < 0 ||
+        c->epoll_fd < 0) {
+        rc = ptu_err(err, errlen, ring_rc == PT_OK ? PT_EIO : PT_ENOMEM, "wss dial: %s",
+                     ring_rc == PT_OK ? strerror(errno) : "out of memory");
         goto fail;
     }
     memset(&ev, 0, sizeof ev);
@@ -558,9 +128,9 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     if (rc != PT_OK)
         goto fail;
     c->state = PT_STATE_CONNECTED;
-    c->last_rx_ms = wss_now_ms();
-    set_epoll_sock(c, wss_link_socket(c->link));
-    if (pthread_create(&c->keeper, NULL, keeper_main, c) != 0) {
+    wss_keeper_link_up(&c->keep, wss_now_ms());
+    wss_conn_set_epoll_sock(c, wss_link_socket(c->link));
+    if (pthread_create(&c->keeper, NULL, wss_keeper_main, c) != 0) {
         rc = ptu_err(err, errlen, PT_EIO, "wss dial: cannot start the keeper thread");
         goto fail;
     }
@@ -594,7 +164,7 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
     pthread_mutex_lock(&c->lock);
     if (c->state != PT_STATE_CONNECTED) {
         pthread_mutex_unlock(&c->lock);
-        return is_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
+        return wss_conn_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
     }
     uint64_t gen = c->gen;
     c->writers++;
@@ -608,16 +178,16 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
             queued++;
         }
         if (qrc < 0) { /* checked sizes: only a failed getrandom gets here */
-            drop_link(c, PT_EIO, "no masking key: getrandom failed");
+            wss_conn_drop_link(c, PT_EIO, "no masking key: getrandom failed");
             break;
         }
-        rc = push_out(c, why, sizeof why);
+        rc = wss_conn_push_out(c, why, sizeof why);
         while (confirmed < queued && wss_link_written(c->link) >= end[confirmed % BATCH_MAX])
             ptu_counters_out(&c->n, f[confirmed++].len);
         if (rc == PT_OK && confirmed == n)
             break;
         if (rc < 0) {
-            drop_link(c, PT_EIO, why);
+            wss_conn_drop_link(c, PT_EIO, why);
             break;
         }
         if (rc == WSS_AGAIN) {
@@ -625,7 +195,7 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
              * and the keeper carry on. */
             int sock = wss_link_socket(c->link);
             pthread_mutex_unlock(&c->lock);
-            wait_fd(c, sock, POLLOUT, -1, WAIT_RECHECK_MS);
+            wss_conn_wait(c, sock, POLLOUT, -1, WAIT_RECHECK_MS);
             pthread_mutex_lock(&c->lock);
             if (c->gen != gen || c->state != PT_STATE_CONNECTED)
                 break;
@@ -635,7 +205,7 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
     pthread_mutex_unlock(&c->lock);
     if (confirmed > 0)
         return (int)confirmed;
-    return is_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
+    return wss_conn_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
 }
 
 /* What send and send_many refuse before queueing anything. */
@@ -655,7 +225,7 @@ static int wss_send(pt_conn *c, const void *buf, size_t len, const pt_addr *dst)
     int rc;
     if (!c)
         return PT_EINVAL;
-    if (is_closed(c))
+    if (wss_conn_closed(c))
         return PT_ECLOSED;
     if ((rc = check_frame(c, buf, len, "send")) != PT_OK)
         return rc;
@@ -668,7 +238,7 @@ static int wss_send_many(pt_conn *c, const pt_frame *frames, size_t n)
     int rc;
     if (!c || (!frames && n) || n > INT_MAX)
         return PT_EINVAL;
-    if (is_closed(c))
+    if (wss_conn_closed(c))
         return PT_ECLOSED;
     if (n == 0)
         return 0;
@@ -690,34 +260,34 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
     pthread_mutex_lock(&c->lock);
     c->readers++;
     for (;;) {
-        if (is_closed(c)) {
+        if (wss_conn_closed(c)) {
             rc = PT_ECLOSED;
             break;
         }
         if (c->rx_kicked) { /* a reconnect's wake-up reached a reader */
             c->rx_kicked = 0;
-            if (c->ring_count == 0)
-                drain_fd(c->rx_fd);
+            if (wss_ring_empty(&c->ring))
+                wss_conn_drain_fd(c->rx_fd);
         }
-        if (c->ring_count > 0) {
-            struct slot *s = &c->ring[c->ring_head];
-            struct direct d = { buf, cap, NO_FRAME };
-            wss_msg m = { .kind = WSS_MSG_BINARY, .data = s->buf, .len = s->len };
-            if (c->ring_count == c->ring_cap)
-                c->held_ms = wss_now_ms(); /* the host reads again from here */
-            c->ring_head = (c->ring_head + 1) % c->ring_cap;
-            if (--c->ring_count == 0)
-                drain_fd(c->rx_fd);
-            deliver(c, &d, &m);
+        if (!wss_ring_empty(&c->ring)) {
+            struct wss_conn_direct d = { buf, cap, WSS_CONN_NO_FRAME };
+            wss_msg m = { .kind = WSS_MSG_BINARY };
+            m.data = wss_ring_peek(&c->ring, &m.len);
+            if (wss_ring_full(&c->ring))
+                wss_keeper_behind(&c->keep, wss_now_ms()); /* the host reads again */
+            wss_conn_deliver(c, &d, &m);
+            wss_ring_pop(&c->ring);
+            if (wss_ring_empty(&c->ring))
+                wss_conn_drain_fd(c->rx_fd);
             rc = d.len;
             break;
         }
         /* After a read found nothing, wait for the socket before reading
          * again (a poll, 0 ms, always reads). */
         if (c->state == PT_STATE_CONNECTED && (!c->rx_drained || timeout_ms == 0)) {
-            struct direct d = { buf, cap, NO_FRAME };
-            pump(c, &d);
-            if (d.len != NO_FRAME) {
+            struct wss_conn_direct d = { buf, cap, WSS_CONN_NO_FRAME };
+            wss_conn_pump(c, &d);
+            if (d.len != WSS_CONN_NO_FRAME) {
                 rc = d.len;
                 break;
             }
@@ -739,11 +309,11 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         /* While reconnecting there is no socket: rx_fd says when there is. */
         int sock = c->link ? wss_link_socket(c->link) : -1;
         pthread_mutex_unlock(&c->lock);
-        int rx_signal = wait_fd(c, sock, POLLIN, c->rx_fd, wait_ms);
+        int rx_signal = wss_conn_wait(c, sock, POLLIN, c->rx_fd, wait_ms);
         pthread_mutex_lock(&c->lock);
         c->rx_drained = 0; /* something may have come: read again */
-        if (rx_signal && c->ring_count == 0) {
-            drain_fd(c->rx_fd); /* a reconnect signal, consumed */
+        if (rx_signal && wss_ring_empty(&c->ring)) {
+            wss_conn_drain_fd(c->rx_fd); /* a reconnect signal, consumed */
             c->rx_kicked = 0;
         }
     }
@@ -760,10 +330,10 @@ static int wss_close(pt_conn *c)
         return PT_EINVAL;
     if (atomic_exchange_explicit(&c->closed, 1, memory_order_acq_rel))
         return PT_OK;
-    signal_fd(c->close_fd); /* wakes recv, send, the keeper and a redial */
+    wss_conn_signal_fd(c->close_fd); /* wakes recv, send, the keeper and a redial */
     pthread_mutex_lock(&c->lock);
     if (c->state == PT_STATE_CONNECTED)
-        send_close_frame(c, 1000, "");
+        wss_conn_send_close(c, 1000, "");
     c->state = PT_STATE_CLOSED;
     pthread_mutex_unlock(&c->lock);
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: closed");

@@ -345,7 +345,7 @@ HS_P50=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$hs")
 # ---- (f) reconnect time ---------------------------------------------------------------
 
 # The plugin's first backoff, for the report (nominal; it draws 75%..125%).
-BACKOFF_FIRST=$(sed -n 's/^#define BACKOFF_FIRST_MS \([0-9]*\).*/\1/p' "$PT_SRCDIR/plugin/wss/wss.c")
+BACKOFF_FIRST=$(sed -n 's/^#define WSS_BACKOFF_FIRST_MS \([0-9]*\).*/\1/p' "$PT_SRCDIR/plugin/wss/keeper.h")
 out=$("$RECONNECT_TIME" --port="$DROP_PORT" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
     --node-id="$NODE" --drops="$DROPS" 2>"$TMP/reconnect.err") ||
     die "reconnect-time failed: $(cat "$TMP/reconnect.err")"

@@ -8,7 +8,7 @@
  * connection is dropped (TCP shut down, no close frame) once the beacon has
  * echoed its first frame.  Each round sends one frame and then waits on
  * events only: poll() on the plugin's poll_fd, which polls readable when the
- * socket has data or EOF and when a reconnect has completed (wss.c
+ * socket has data or EOF and when a reconnect has completed (the keeper
  * signals rx_fd after installing the new link); after each wake-up recv(.., 0)
  * takes what is there (and so notices the EOF) and stats() tells the state.
  *
@@ -17,10 +17,11 @@
  *         reconnect counted
  *
  * reconnect = up - lost.  The plugin redials after a jittered backoff
- * (75%..125% of 250 ms after a first drop, wss.c BACKOFF_FIRST_MS); the
- * delay it drew is read from its INFO log line "wss: reconnecting in N ms",
- * so the figure is split into backoff and redial (= reconnect - backoff:
- * TCP connect + TLS handshake + upgrade + auth, and the thread wake-ups).
+ * (75%..125% of 250 ms after a first drop, keeper.h
+ * WSS_BACKOFF_FIRST_MS); the delay it drew is read from its INFO log line
+ * "wss: reconnecting in N ms", so the figure is split into backoff and
+ * redial (= reconnect - backoff: TCP connect + TLS handshake + upgrade +
+ * auth, and the thread wake-ups).
  * Prints
  *   RESULT drops=N reconnect_p50_ms=R reconnect_min_ms=A reconnect_max_ms=B
  *          backoff_p50_ms=K redial_p50_ms=D stale_wakeups=W

@@ -1,0 +1,222 @@
+/* conn.c -- one WSS connection's shared state: reading and writing its
+ * link under the connection lock (conn.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+
+/* ---- Wake-ups and waiting ------------------------------------------------- */
+
+void wss_conn_signal_fd(int fd)
+{
+    uint64_t one = 1;
+    ssize_t w = write(fd, &one, sizeof one);
+    (void)w; /* an eventfd write only fails on counter overflow */
+}
+
+void wss_conn_drain_fd(int fd)
+{
+    uint64_t v;
+    ssize_t r = read(fd, &v, sizeof v);
+    (void)r; /* EAGAIN: already drained */
+}
+
+int wss_conn_closed(pt_conn *c)
+{
+    return atomic_load_explicit(&c->closed, memory_order_acquire);
+}
+
+int wss_conn_wait(pt_conn *c, int fd, short events, int extra_fd, int ms)
+{
+    /* poll skips entries whose fd is negative: no need to compact. */
+    struct pollfd p[3] = { { c->close_fd, POLLIN, 0 }, { fd, events, 0 }, { extra_fd, POLLIN, 0 } };
+    if (poll(p, 3, ms) < 0 && errno != EINTR)
+        ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: poll: %s", strerror(errno));
+    return extra_fd >= 0 && p[2].revents != 0;
+}
+
+void wss_conn_set_epoll_sock(pt_conn *c, int sock)
+{
+    struct epoll_event ev;
+    if (c->epoll_sock >= 0)
+        epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, c->epoll_sock, NULL);
+    c->epoll_sock = -1;
+    if (sock >= 0) {
+        memset(&ev, 0, sizeof ev);
+        ev.events = EPOLLIN;
+        ev.data.fd = sock;
+        if (epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, sock, &ev) == 0)
+            c->epoll_sock = sock;
+    }
+}
+
+/* ---- The inbound ring ----------------------------------------------------- */
+
+/* Queue one inbound message; called with the lock held. */
+static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
+{
+    int rc = wss_ring_push(&c->ring, data, len);
+    if (rc == WSS_RING_FULL) {
+        ptu_counters_bump(&c->n.dropped_in);
+        ptu_diag_log(&c->diag, PT_LOG_WARN,
+                     "wss: receive buffer full (%zu frames): inbound frame dropped", c->ring.cap);
+    } else if (rc != PT_OK) {
+        ptu_counters_bump(&c->n.dropped_in);
+        ptu_diag_fail(&c->diag, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
+    } else if (wss_ring_count(&c->ring) == 1) {
+        wss_conn_signal_fd(c->rx_fd); /* poll_fd: the ring is no longer empty */
+    }
+}
+
+/* ---- Control frames and the send queue ----------------------------------- */
+
+void wss_conn_queue_control(pt_conn *c)
+{
+    if (c->pong_pending &&
+        wss_link_queue(c->link, WSS_MSG_PONG, c->pong_buf, c->pong_len) == PT_OK)
+        c->pong_pending = 0;
+    if (c->ping_pending && wss_link_queue(c->link, WSS_MSG_PING, "pilot", 5) == PT_OK)
+        c->ping_pending = 0;
+}
+
+int wss_conn_push_out(pt_conn *c, char *why, size_t whylen)
+{
+    if (!c->link)
+        return PT_OK;
+    for (;;) {
+        wss_conn_queue_control(c);
+        int rc = wss_link_flush(c->link, why, whylen);
+        /* A control frame finds room once the queue is empty. */
+        if (rc != PT_OK || !(c->pong_pending || c->ping_pending))
+            return rc;
+    }
+}
+
+/* ---- Dropping, closing and reading the link ------------------------------- */
+
+void wss_conn_drop_link(pt_conn *c, int code, const char *why)
+{
+    wss_msg m;
+    char ignore[PT_ERRMSG_MAX];
+    if (c->state != PT_STATE_CONNECTED || !c->link)
+        return;
+    /* Frames that arrived before the drop are still delivered (SPEC 2.8). */
+    while (!wss_ring_full(&c->ring) && wss_link_read(c->link, &m, ignore, sizeof ignore) == PT_OK)
+        if (m.kind == WSS_MSG_BINARY) {
+            ptu_counters_in(&c->n, m.len);
+            ring_push(c, m.data, m.len);
+        }
+    ptu_diag_fail(&c->diag, code, "wss: connection lost: %s; reconnecting", why);
+    wss_conn_set_epoll_sock(c, -1);
+    /* Wake anything polling the old socket before it is closed. */
+    shutdown(wss_link_socket(c->link), SHUT_RDWR);
+    wss_link_free(c->link);
+    c->link = NULL;
+    c->state = PT_STATE_RECONNECTING;
+    c->rx_drained = 0;
+    c->pong_pending = c->ping_pending = 0;
+    wss_keeper_link_down(&c->keep);
+    wss_conn_signal_fd(c->keeper_fd);
+}
+
+void wss_conn_send_close(pt_conn *c, int code, const char *reason)
+{
+    unsigned char buf[125];
+    size_t rl = strlen(reason);
+    char ignore[PT_ERRMSG_MAX];
+    if (!c->link)
+        return;
+    if (rl > sizeof buf - 2)
+        rl = sizeof buf - 2;
+    buf[0] = (unsigned char)(code >> 8);
+    buf[1] = (unsigned char)code;
+    memcpy(buf + 2, reason, rl);
+    /* Behind whatever is queued: it never cuts into a message. */
+    if (wss_link_queue(c->link, WSS_MSG_CLOSE, buf, rl + 2) == PT_OK)
+        wss_link_flush(c->link, ignore, sizeof ignore);
+}
+
+void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
+{
+    if (m->len > d->cap) {
+        ptu_counters_bump(&c->n.dropped_in);
+        d->len = ptu_diag_fail(&c->diag, PT_ETOOLARGE,
+                               "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
+                               d->cap);
+        return;
+    }
+    if (m->len && m->data != d->buf) /* else it was read in place */
+        memcpy(d->buf, m->data, m->len);
+    d->len = (int)m->len;
+}
+
+void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
+{
+    wss_msg m;
+    char why[PT_ERRMSG_MAX];
+    while (c->link && ((d && d->len == WSS_CONN_NO_FRAME) || !wss_ring_full(&c->ring))) {
+        int first = d && d->len == WSS_CONN_NO_FRAME; /* read it straight into recv's buffer */
+        int rc = first ? wss_link_read_into(c->link, d->buf, d->cap, &m, why, sizeof why)
+                       : wss_link_read(c->link, &m, why, sizeof why);
+        if (rc == WSS_AGAIN) {
+            c->rx_drained = 1;
+            return;
+        }
+        if (rc != PT_OK) {
+            if (rc == PT_ETOOLARGE)
+                ptu_counters_bump(&c->n.dropped_in);
+            wss_conn_drop_link(c, rc, why);
+            return;
+        }
+        c->rx_drained = 0;
+        wss_keeper_read(&c->keep, wss_now_ms());
+        switch (m.kind) {
+        case WSS_MSG_BINARY:
+            ptu_counters_in(&c->n, m.len);
+            if (d && d->len == WSS_CONN_NO_FRAME)
+                wss_conn_deliver(c, d, &m);
+            else
+                ring_push(c, m.data, m.len);
+            break;
+        case WSS_MSG_TEXT:
+            /* Reserved for future control messages: ignored (SPEC 2.6). */
+            ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: ignored a %zu-byte text message", m.len);
+            break;
+        case WSS_MSG_PING:
+            memcpy(c->pong_buf, m.data, m.len);
+            c->pong_len = m.len;
+            c->pong_pending = 1;
+            if (wss_conn_push_out(c, why, sizeof why) < 0) {
+                wss_conn_drop_link(c, PT_EIO, why);
+                return;
+            }
+            /* A writer in send finishes it; otherwise the keeper does. */
+            if (c->writers == 0 && (c->pong_pending || wss_link_queued(c->link)))
+                wss_conn_signal_fd(c->keeper_fd);
+            break;
+        case WSS_MSG_PONG:
+            wss_keeper_pong(&c->keep);
+            break;
+        case WSS_MSG_CLOSE: {
+            char reason[200];
+            snprintf(reason, sizeof reason, "beacon closed the connection: %d%s%s", m.close_code,
+                     *m.close_reason ? " " : "", m.close_reason);
+            /* Answer a close the beacon started; after close() ours is
+             * already out, and RFC 6455 allows no second one. */
+            if (c->state == PT_STATE_CONNECTED && !wss_conn_closed(c))
+                wss_conn_send_close(c, m.close_code == 1005 ? 1000 : m.close_code, "");
+            wss_conn_drop_link(c, PT_EIO, reason);
+            return;
+        }
+        }
+    }
+    if (c->link && wss_ring_full(&c->ring))
+        wss_keeper_behind(&c->keep, wss_now_ms()); /* stopped for the host */
+}

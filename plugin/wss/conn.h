@@ -1,0 +1,120 @@
+/*
+ * conn.h -- one WSS connection's shared state, and the code that reads and
+ * writes its link under the connection lock.  Used by the ABI calls
+ * (wss.c) and the keeper thread.  Internal to the WSS plugin.  Prefix:
+ * wss_conn_.
+ *
+ * There is no I/O thread on the data path: the host's reader thread reads
+ * the link and its writer thread writes it, each under the lock, which is
+ * held only for non-blocking libcurl calls and released while a thread
+ * waits on the socket.  So a writer stalled on a full socket never holds
+ * up the reader, and nothing is handed between threads per frame.
+ *
+ * Outbound frames, data and control alike, are whole messages in the
+ * link's send queue (link.c), so a pong is simply queued behind what is
+ * there and never cuts into a message.
+ */
+#ifndef PT_WSS_CONN_H
+#define PT_WSS_CONN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "counters.h"
+#include "diag.h"
+#include "keeper.h"
+#include "link.h"
+#include "pilot_transport.h"
+#include "ring.h"
+
+struct pt_conn {
+    wss_config cfg;         /* may hold a proxy password: wiped at free */
+    pt_identity id;         /* our copy of the key, for re-auth: wiped at free */
+    ptu_diag diag;
+    int close_fd;           /* eventfd: readable from close() on, never drained */
+    int rx_fd;              /* eventfd: readable while the ring is not empty */
+    int keeper_fd;          /* eventfd: wakes the keeper (drop, pending control) */
+    int epoll_fd;           /* poll_fd(): close_fd, rx_fd and the link's socket */
+    int roots_fd;           /* memfd of the pinned roots, or -1 */
+    char ca_path[4200];     /* what libcurl loads: memfd path or ca-file, "" for system */
+    pthread_t keeper;
+    int keeper_started;
+    atomic_int closed;
+
+    pthread_mutex_t lock;   /* everything below */
+    wss_link *link;         /* NULL while reconnecting; kept after close until free */
+    int epoll_sock;         /* socket registered in epoll_fd, or -1 */
+    uint64_t gen;           /* bumped on every new link */
+    int state;              /* enum pt_state */
+    int rx_drained;         /* the last read found nothing: wait before reading */
+    int rx_kicked;          /* rx_fd signalled by a reconnect, not yet consumed */
+    int pong_pending;       /* answer this ping payload when there is room */
+    unsigned char pong_buf[125];
+    size_t pong_len;
+    int ping_pending;       /* send a ping when there is room */
+    wss_keeper keep;        /* the ping and the pong deadline (keeper.h) */
+    int readers;            /* threads inside recv */
+    int writers;            /* threads inside send or send_many */
+    wss_ring ring;          /* inbound frames recv has not taken yet */
+
+    ptu_counters n;
+};
+
+/* ---- Wake-ups and waiting (no lock needed) -------------------------------- */
+
+void wss_conn_signal_fd(int fd);
+void wss_conn_drain_fd(int fd);
+int wss_conn_closed(pt_conn *c);
+
+/* Wait for fd events (or close), at most ms.  Never holds the lock.
+ * Returns whether extra_fd polled readable. */
+int wss_conn_wait(pt_conn *c, int fd, short events, int extra_fd, int ms);
+
+/* ---- The link, with the lock held ----------------------------------------- */
+
+/* Make sock (or none, -1) the socket poll_fd watches. */
+void wss_conn_set_epoll_sock(pt_conn *c, int sock);
+
+/* Queue the pending control frames (the pong owed, the ping due) behind
+ * what is queued, if there is room: whole messages, never cutting into
+ * one. */
+void wss_conn_queue_control(pt_conn *c);
+
+/* Queue the pending control frames and write the queue out.  Returns PT_OK
+ * when everything is out, WSS_AGAIN when the socket is full, or a negative
+ * code when the link died (the caller drops it). */
+int wss_conn_push_out(pt_conn *c, char *why, size_t whylen);
+
+/* The link is gone: keep what it already delivered, hand the reconnect to
+ * the keeper. */
+void wss_conn_drop_link(pt_conn *c, int code, const char *why);
+
+/* Best-effort close frame (code, reason) on the current link. */
+void wss_conn_send_close(pt_conn *c, int code, const char *reason);
+
+/* recv's buffer, for the first data message a pump reads. */
+#define WSS_CONN_NO_FRAME (-100)
+struct wss_conn_direct {
+    unsigned char *buf;
+    size_t cap;
+    int len;                /* WSS_CONN_NO_FRAME until a message is delivered */
+};
+
+/* Hand a data message straight to recv: d->len becomes its length, or
+ * PT_ETOOLARGE when it does not fit (the message is dropped). */
+void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m);
+
+/* Read the link until libcurl has nothing more (or the ring is full),
+ * handling control frames; the first data message goes to d (when given),
+ * the rest into the ring. */
+void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d);
+
+/* ---- The keeper thread (keeper_thread.c) ---------------------------------- */
+
+/* Started by dial with the connection as arg; returns once it is closed. */
+void *wss_keeper_main(void *arg);
+
+#endif

@@ -1,0 +1,99 @@
+/* keeper.c -- the keeper's state machine (keeper.h). */
+#include "config.h"
+
+#include "keeper.h"
+
+void wss_keeper_init(wss_keeper *k, int64_t idle_ping_ms, int64_t pong_timeout_ms)
+{
+    *k = (wss_keeper){ .state = WSS_KEEPER_RECONNECTING,
+                       .idle_ping_ms = idle_ping_ms,
+                       .pong_timeout_ms = pong_timeout_ms };
+}
+
+void wss_keeper_link_up(wss_keeper *k, int64_t now)
+{
+    k->state = WSS_KEEPER_IDLE;
+    k->rx_ms = now;
+}
+
+void wss_keeper_link_down(wss_keeper *k)
+{
+    k->state = WSS_KEEPER_RECONNECTING;
+}
+
+void wss_keeper_read(wss_keeper *k, int64_t now)
+{
+    k->rx_ms = now;
+}
+
+void wss_keeper_pong(wss_keeper *k)
+{
+    if (k->state == WSS_KEEPER_AWAITING_PONG)
+        k->state = WSS_KEEPER_IDLE;
+}
+
+void wss_keeper_behind(wss_keeper *k, int64_t now)
+{
+    k->behind_ms = now;
+}
+
+static int64_t later(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+int64_t wss_keeper_deadline(const wss_keeper *k, int ring_full)
+{
+    switch (k->state) {
+    case WSS_KEEPER_IDLE:
+        return k->rx_ms + k->idle_ping_ms;
+    case WSS_KEEPER_AWAITING_PONG:
+        if (ring_full)
+            return k->ping_ms + k->idle_ping_ms;
+        return later(k->ping_ms, k->behind_ms) + k->pong_timeout_ms;
+    case WSS_KEEPER_RECONNECTING:
+        break;
+    }
+    return 0;
+}
+
+wss_keeper_step wss_keeper_next(wss_keeper *k, int64_t now, int ring_full)
+{
+    wss_keeper_step st = { WSS_KEEPER_WAIT, now };
+
+    if (k->state == WSS_KEEPER_RECONNECTING) {
+        st.action = WSS_KEEPER_REDIAL;
+        return st;
+    }
+    if (ring_full) {
+        k->behind_ms = now;
+        /* Its pong waits behind frames the host has not read: ping again,
+         * since the beacon drops peers it does not hear from. */
+        if (k->state == WSS_KEEPER_AWAITING_PONG && now - k->ping_ms >= k->idle_ping_ms)
+            k->state = WSS_KEEPER_IDLE;
+    }
+    if (k->state == WSS_KEEPER_AWAITING_PONG &&
+        now - later(k->ping_ms, k->behind_ms) >= k->pong_timeout_ms) {
+        st.action = WSS_KEEPER_DROP;
+        return st;
+    }
+    if (k->state == WSS_KEEPER_IDLE && now - k->rx_ms >= k->idle_ping_ms) {
+        /* The deadline runs from now even if the ping cannot be written
+         * yet: a link that cannot carry it is just as half-open. */
+        k->state = WSS_KEEPER_AWAITING_PONG;
+        k->ping_ms = now;
+        st.action = WSS_KEEPER_PING;
+    }
+    st.deadline_ms = wss_keeper_deadline(k, ring_full);
+    return st;
+}
+
+int64_t wss_keeper_backoff_after(int64_t ms)
+{
+    return ms * 2 > WSS_BACKOFF_MAX_MS ? WSS_BACKOFF_MAX_MS : ms * 2;
+}
+
+int64_t wss_keeper_jitter(int64_t ms, uint32_t r)
+{
+    return ms * 3 / 4 + (int64_t)(r % (uint32_t)(ms / 2 + 1));
+}

@@ -1,0 +1,320 @@
+/* test-wss-keeper.c -- the WSS keeper's state machine (plugin/wss/keeper.h):
+ * every transition and deadline, with the SPEC 2 timings (idle-ping 30 s,
+ * pong-timeout 10 s), no threads, no sockets, no clock. */
+#include "config.h"
+
+#include "keeper.h"
+#include "tap.h"
+
+#include <stdint.h>
+
+#define IDLE 30000
+#define PONG 10000
+#define T0 1000000 /* when the link came up */
+#define FULL 1
+#define ROOM 0
+
+static wss_keeper k;
+static wss_keeper_step st;
+
+/* A keeper whose link came up at T0. */
+static void up(void)
+{
+    wss_keeper_init(&k, IDLE, PONG);
+    wss_keeper_link_up(&k, T0);
+}
+
+/* up(), then the first idle ping at T0 + IDLE; returns when it fell due. */
+static int64_t up_and_pinged(void)
+{
+    up();
+    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    return T0 + IDLE;
+}
+
+#define CHECK_STEP(action_, deadline_)                                                 \
+    do {                                                                               \
+        CHECK_EQ_INT(st.action, action_);                                              \
+        CHECK_EQ_INT(st.deadline_ms, deadline_);                                       \
+    } while (0)
+
+/* ---- RECONNECTING ------------------------------------------------------- */
+
+TEST(a_new_keeper_has_no_link_and_redials_at_once)
+{
+    wss_keeper_init(&k, IDLE, PONG);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_RECONNECTING);
+    st = wss_keeper_next(&k, T0, ROOM);
+    CHECK_STEP(WSS_KEEPER_REDIAL, T0);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_RECONNECTING);
+    CHECK_EQ_INT(wss_keeper_deadline(&k, ROOM), 0);
+    st = wss_keeper_next(&k, T0 + 5, FULL); /* frames left from the last link */
+    CHECK_STEP(WSS_KEEPER_REDIAL, T0 + 5);
+}
+
+TEST(a_pong_or_a_read_while_reconnecting_changes_nothing)
+{
+    wss_keeper_init(&k, IDLE, PONG);
+    wss_keeper_pong(&k);
+    wss_keeper_read(&k, T0);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_RECONNECTING);
+}
+
+TEST(a_new_link_is_idle_with_the_ping_an_idle_ping_away)
+{
+    up();
+    CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
+    st = wss_keeper_next(&k, T0, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, T0 + IDLE);
+}
+
+/* ---- IDLE --------------------------------------------------------------- */
+
+TEST(idle_waits_until_idle_ping_has_passed_without_a_read)
+{
+    up();
+    st = wss_keeper_next(&k, T0 + IDLE - 1, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, T0 + IDLE);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
+}
+
+TEST(idle_pings_at_idle_ping_and_awaits_the_pong)
+{
+    int64_t p = up_and_pinged();
+    CHECK_STEP(WSS_KEEPER_PING, p + PONG);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
+    CHECK_EQ_INT(k.ping_ms, p);
+}
+
+TEST(a_read_postpones_the_ping)
+{
+    up();
+    wss_keeper_read(&k, T0 + 5000);
+    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, T0 + 5000 + IDLE);
+    st = wss_keeper_next(&k, T0 + 5000 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_PING, T0 + 5000 + IDLE + PONG);
+}
+
+TEST(idle_with_a_full_ring_still_pings_at_idle_ping)
+{
+    up();
+    st = wss_keeper_next(&k, T0 + 1, FULL);
+    CHECK_STEP(WSS_KEEPER_WAIT, T0 + IDLE);
+    st = wss_keeper_next(&k, T0 + IDLE, FULL);
+    /* Held: the next thing is the next ping, not a verdict. */
+    CHECK_STEP(WSS_KEEPER_PING, T0 + IDLE + IDLE);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
+}
+
+/* ---- AWAITING_PONG ------------------------------------------------------ */
+
+TEST(a_pong_returns_to_idle_and_the_next_ping_is_an_idle_ping_after_it)
+{
+    int64_t p = up_and_pinged();
+    wss_keeper_read(&k, p + 40); /* every message read, the pong too */
+    wss_keeper_pong(&k);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
+    st = wss_keeper_next(&k, p + 50, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + 40 + IDLE);
+}
+
+TEST(awaiting_pong_waits_until_the_pong_deadline)
+{
+    int64_t p = up_and_pinged();
+    st = wss_keeper_next(&k, p + PONG - 1, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + PONG);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
+}
+
+TEST(no_pong_by_the_deadline_drops_the_link)
+{
+    int64_t p = up_and_pinged();
+    st = wss_keeper_next(&k, p + PONG, ROOM);
+    CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
+    /* The drop itself reports the link gone. */
+    CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
+    wss_keeper_link_down(&k);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_RECONNECTING);
+    st = wss_keeper_next(&k, p + PONG + 1, ROOM);
+    CHECK_EQ_INT(st.action, WSS_KEEPER_REDIAL);
+}
+
+TEST(the_pong_deadline_runs_from_when_the_ping_fell_due_written_or_not)
+{
+    /* Nothing tells the keeper that the ping was written: a ping stuck
+     * behind a full socket times out like an unanswered one. */
+    int64_t p = up_and_pinged();
+    st = wss_keeper_next(&k, p + PONG / 2, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + PONG);
+    st = wss_keeper_next(&k, p + PONG, ROOM);
+    CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
+}
+
+TEST(data_read_while_awaiting_does_not_stand_in_for_the_pong)
+{
+    int64_t p = up_and_pinged();
+    wss_keeper_read(&k, p + PONG - 1);
+    st = wss_keeper_next(&k, p + PONG, ROOM);
+    CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
+}
+
+TEST(a_late_check_still_drops)
+{
+    int64_t p = up_and_pinged();
+    st = wss_keeper_next(&k, p + PONG + 5 * IDLE, ROOM);
+    CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
+}
+
+/* ---- AWAITING_PONG with the host behind (a full ring) -------------------- */
+
+TEST(a_full_ring_gives_no_verdict)
+{
+    int64_t p = up_and_pinged();
+    st = wss_keeper_next(&k, p + PONG, FULL);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + IDLE); /* the next ping, not a verdict */
+    CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
+    CHECK_EQ_INT(k.behind_ms, p + PONG);
+    st = wss_keeper_next(&k, p + IDLE - 1, FULL);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + IDLE);
+}
+
+TEST(a_full_ring_restarts_the_pong_deadline_when_the_host_reads_again)
+{
+    int64_t p = up_and_pinged();
+    st = wss_keeper_next(&k, p + 5000, FULL); /* seen full at p + 5 s */
+    /* The host reads again: the deadline runs from the last full ring. */
+    st = wss_keeper_next(&k, p + PONG, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + 5000 + PONG);
+    st = wss_keeper_next(&k, p + 5000 + PONG - 1, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + 5000 + PONG);
+    st = wss_keeper_next(&k, p + 5000 + PONG, ROOM);
+    CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
+}
+
+TEST(a_full_ring_seen_by_the_reader_restarts_the_deadline_too)
+{
+    /* recv and the pump report a full ring the keeper never saw. */
+    int64_t p = up_and_pinged();
+    wss_keeper_behind(&k, p + 8000);
+    st = wss_keeper_next(&k, p + PONG, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + 8000 + PONG);
+    st = wss_keeper_next(&k, p + 8000 + PONG, ROOM);
+    CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
+}
+
+TEST(a_full_ring_before_the_ping_does_not_delay_its_deadline)
+{
+    up();
+    wss_keeper_behind(&k, T0 + 100);
+    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_PING, T0 + IDLE + PONG);
+}
+
+TEST(a_ping_is_still_sent_every_idle_ping_while_held)
+{
+    int64_t p = up_and_pinged();
+    /* Its pong waits behind unread frames: an idle-ping later, ping again. */
+    st = wss_keeper_next(&k, p + IDLE, FULL);
+    CHECK_STEP(WSS_KEEPER_PING, p + 2 * IDLE);
+    CHECK_EQ_INT(k.ping_ms, p + IDLE);
+    st = wss_keeper_next(&k, p + 2 * IDLE, FULL);
+    CHECK_STEP(WSS_KEEPER_PING, p + 3 * IDLE);
+    CHECK_EQ_INT(k.ping_ms, p + 2 * IDLE);
+    /* The host reads again: pong-timeout from then, for the latest ping. */
+    st = wss_keeper_next(&k, p + 2 * IDLE + 1, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + 2 * IDLE + PONG);
+}
+
+TEST(while_held_a_recent_read_puts_the_next_ping_an_idle_ping_after_it)
+{
+    int64_t p = up_and_pinged();
+    wss_keeper_read(&k, p + 1000); /* data, then the ring filled */
+    st = wss_keeper_next(&k, p + IDLE, FULL);
+    /* The ping is no longer awaited, and none is due yet. */
+    CHECK_STEP(WSS_KEEPER_WAIT, p + 1000 + IDLE);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
+    /* Nor is one when the host reads again before that. */
+    st = wss_keeper_next(&k, p + IDLE + 10, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + 1000 + IDLE);
+    st = wss_keeper_next(&k, p + 1000 + IDLE, FULL);
+    CHECK_STEP(WSS_KEEPER_PING, p + 1000 + 2 * IDLE);
+}
+
+/* ---- A new link, the deadlines, the backoff ------------------------------ */
+
+TEST(a_new_link_after_a_drop_starts_idle)
+{
+    int64_t p = up_and_pinged();
+    wss_keeper_link_down(&k);
+    wss_keeper_link_up(&k, p + 60000);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
+    st = wss_keeper_next(&k, p + 60000, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, p + 60000 + IDLE);
+}
+
+TEST(each_state_has_its_deadline)
+{
+    int64_t p = up_and_pinged();
+    wss_keeper_behind(&k, p + 3);
+    CHECK_EQ_INT(wss_keeper_deadline(&k, ROOM), p + 3 + PONG);
+    CHECK_EQ_INT(wss_keeper_deadline(&k, FULL), p + IDLE);
+    wss_keeper_pong(&k);
+    wss_keeper_read(&k, p + 7);
+    CHECK_EQ_INT(wss_keeper_deadline(&k, ROOM), p + 7 + IDLE);
+    CHECK_EQ_INT(wss_keeper_deadline(&k, FULL), p + 7 + IDLE);
+    wss_keeper_link_down(&k);
+    CHECK_EQ_INT(wss_keeper_deadline(&k, ROOM), 0);
+}
+
+TEST(backoff_doubles_from_250_ms_to_a_30_s_cap)
+{
+    int64_t want[] = { 250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000 };
+    int64_t ms = WSS_BACKOFF_FIRST_MS;
+    CHECK_EQ_INT(ms, 250);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        CHECK_EQ_INT(ms, want[i]);
+        ms = wss_keeper_backoff_after(ms);
+    }
+}
+
+TEST(jitter_draws_from_75_to_125_percent)
+{
+    CHECK_EQ_INT(wss_keeper_jitter(250, 0), 187);
+    CHECK_EQ_INT(wss_keeper_jitter(250, 125), 312);
+    CHECK_EQ_INT(wss_keeper_jitter(250, 126), 187); /* wraps round */
+    CHECK_EQ_INT(wss_keeper_jitter(30000, 0), 22500);
+    CHECK_EQ_INT(wss_keeper_jitter(30000, 15000), 37500);
+    for (uint32_t r = 0; r < 100000; r += 7) {
+        int64_t d = wss_keeper_jitter(1000, r * 2654435761u);
+        CHECK(d >= 750 && d <= 1250);
+    }
+}
+
+int main(void)
+{
+    RUN(a_new_keeper_has_no_link_and_redials_at_once);
+    RUN(a_pong_or_a_read_while_reconnecting_changes_nothing);
+    RUN(a_new_link_is_idle_with_the_ping_an_idle_ping_away);
+    RUN(idle_waits_until_idle_ping_has_passed_without_a_read);
+    RUN(idle_pings_at_idle_ping_and_awaits_the_pong);
+    RUN(a_read_postpones_the_ping);
+    RUN(idle_with_a_full_ring_still_pings_at_idle_ping);
+    RUN(a_pong_returns_to_idle_and_the_next_ping_is_an_idle_ping_after_it);
+    RUN(awaiting_pong_waits_until_the_pong_deadline);
+    RUN(no_pong_by_the_deadline_drops_the_link);
+    RUN(the_pong_deadline_runs_from_when_the_ping_fell_due_written_or_not);
+    RUN(data_read_while_awaiting_does_not_stand_in_for_the_pong);
+    RUN(a_late_check_still_drops);
+    RUN(a_full_ring_gives_no_verdict);
+    RUN(a_full_ring_restarts_the_pong_deadline_when_the_host_reads_again);
+    RUN(a_full_ring_seen_by_the_reader_restarts_the_deadline_too);
+    RUN(a_full_ring_before_the_ping_does_not_delay_its_deadline);
+    RUN(a_ping_is_still_sent_every_idle_ping_while_held);
+    RUN(while_held_a_recent_read_puts_the_next_ping_an_idle_ping_after_it);
+    RUN(a_new_link_after_a_drop_starts_idle);
+    RUN(each_state_has_its_deadline);
+    RUN(backoff_doubles_from_250_ms_to_a_30_s_cap);
+    RUN(jitter_draws_from_75_to_125_percent);
+    return tap_done();
+}
