@@ -1,9 +1,10 @@
 #!/bin/bash
 # The development beacon's policy seen from outside (SPEC 3): every auth
 # refusal is a close 1008 "auth failed" counted in auth_fail, the auth
-# timeout, the 64 KiB message limit, one connection per node id, the peer
-# cap, /health, and staying up through garbage, plain HTTP, a huge header
-# and a slowloris client.  Real processes on loopback with real TLS; every
+# timeout, the idle timeout (and the production beacon's idle rule,
+# --idle-data-only), the 64 KiB message limit, one connection per node
+# id, the peer cap, /health, and staying up through garbage, plain HTTP, a
+# huge header and a slowloris client.  Real processes on loopback with real TLS; every
 # wait is for a line (tail -f or a fifo), never a fixed sleep.
 #
 # Clients: the reference host (probe, echo, echo-bench over wss), and
@@ -358,6 +359,68 @@ after=$(sed -n 's/^CLOSE 1008 auth timeout after=\([0-9]*\)\..*/\1/p' "$TMP/out"
 [ "$RC" -eq 0 ] && [ -n "$after" ] && [ "$after" -ge 1 ] &&
     [ "$after" -le $((1 + 2 * SCALE)) ] && stats && grew drops 1 && grew auth_fail 0
 ok $? "a client that never replies is closed after 1 s with 1008 auth timeout, drops +1"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+# ---- the production idle rule: --idle-data-only (SPEC 6) --------------------
+
+# The production beacon drops a peer after the idle timeout without a data
+# message (text or binary); it answers pings, but they do not reset that
+# clock, and the drop is a TCP EOF with no close frame.  A short timeout,
+# generous upper bounds (a loaded machine).
+IDLE=$((2 * SCALE))
+
+# ended_idle: the last line of $TMP/out is an EOF (no close frame) between
+# IDLE and IDLE + 5 s (times SCALE) after the client's last data message,
+# with at least 2 pongs before it when $1 is "pongs".
+ended_idle() {
+    local last idle pongs
+    last=$(tail -n 1 "$TMP/out")
+    idle=$(counter idle "$last")
+    idle=${idle%%.*}
+    pongs=$(counter pongs "$last")
+    echo "# $last"
+    [[ $last == 'EOF '* ]] && [ "$idle" -ge "$IDLE" ] && [ "$idle" -le $((IDLE + 5 * SCALE)) ] &&
+        { [ "${1:-}" != pongs ] || [ "$pongs" -ge 2 ]; }
+}
+
+unset OUT
+start_beacon idle --idle-timeout="$IDLE" --idle-data-only
+ok $? "a beacon with --idle-timeout=$IDLE --idle-data-only starts ($PORT)"
+
+from=$(lines "$BEACON_ERR")
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:ping:0.5:$((IDLE + 20 * SCALE))
+[ "$RC" -eq 0 ] && ended_idle pongs && stats && grew drops 1 &&
+    logged "$from" 'without a close frame: no data message for the idle timeout'
+ok $? "--idle-data-only: a peer that only pings (answered) is dropped after $IDLE s: EOF, no close frame"
+
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:text:0.5:$((2 * IDLE)) \
+    keep:ping:0.5:$((IDLE + 20 * SCALE))
+[ "$RC" -eq 0 ] && grep -q '^KEPT ' "$TMP/out"
+ok $? "--idle-data-only: a peer that sends a text every 0.5 s is kept for twice the timeout"
+ended_idle pongs && stats && grew drops 1
+ok $? "--idle-data-only: once its texts stop, its pings do not keep it: EOF $IDLE s after the last text"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+# Without the option, as before: any traffic counts, pings too, and the
+# idle drop is a close frame.
+start_beacon idle-any --idle-timeout="$IDLE"
+ok $? "a beacon with --idle-timeout=$IDLE alone starts ($PORT)"
+
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:ping:0.5:$((2 * IDLE)) next
+[ "$RC" -eq 0 ] && grep -q '^KEPT ' "$TMP/out"
+ok $? "without --idle-data-only, pings count: a peer that only pings is kept for twice the timeout"
+tail -n 1 "$TMP/out" | grep -q '^CLOSE 1001 idle timeout ' && stats && grew drops 1
+ok $? "without --idle-data-only, a silent peer is closed with a close frame, 1001 idle timeout"
 
 unset OUT
 stop_beacon

@@ -38,6 +38,10 @@ static const char usage_text[] =
     "  --subprotocol=NAME        subprotocol the beacon selects (pilot.v1)\n"
     "  --auth-timeout=SECONDS    time allowed for auth (10)\n"
     "  --idle-timeout=SECONDS    drop peers silent this long (90)\n"
+    "  --idle-data-only          the production beacon's idle rule: only data\n"
+    "                            messages (text or binary) count as traffic, not\n"
+    "                            pings, and an idle peer is dropped without a\n"
+    "                            close frame (TCP EOF)\n"
     "  --max-peers=N             refuse upgrades with 503 beyond N peers (0: no cap)\n"
     "  --verbose                 libwebsockets' own log too\n"
     "faults, for the client's tests:\n"
@@ -185,6 +189,7 @@ static int parse_arg(const char *arg, bc_opts *o)
         { "plaintext", offsetof(bc_opts, plaintext) },
         { "legacy-auth", offsetof(bc_opts, legacy_auth) },
         { "verbose", offsetof(bc_opts, verbose) },
+        { "idle-data-only", offsetof(bc_opts, idle_data_only) },
         { "reject-auth", offsetof(bc_opts, reject_auth) },
         { "no-auth-ok", offsetof(bc_opts, no_auth_ok) },
         { "no-pong", offsetof(bc_opts, no_pong) },

@@ -57,6 +57,9 @@ typedef struct bc_opts {
     const char *subprotocol;  /* what the beacon selects */
     unsigned auth_timeout;    /* seconds */
     unsigned idle_timeout;    /* seconds */
+    int idle_data_only;       /* the production beacon's idle rule (SPEC 6):
+                               * only data messages reset the idle clock, and
+                               * the idle drop is a TCP EOF, no close frame */
     unsigned max_peers;       /* 0: no cap */
     int verbose;
     /* Faults for the client's tests. */

@@ -204,19 +204,27 @@ static void close_later(bc_peer *p, int code, const char *reason)
     lws_callback_on_writable(p->wsi);
 }
 
-/* --drop-after: shut the TCP connection down under libwebsockets' feet: no
- * close frame, no TLS close_notify; the close frame libwebsockets then tries
- * to send fails on the dead socket. */
-static int drop_abruptly(bc_peer *p)
+/* --drop-after, --idle-data-only: shut the TCP connection down under
+ * libwebsockets' feet: the peer sees EOF, no close frame, no TLS
+ * close_notify; the close frame libwebsockets then tries to send fails on
+ * the dead socket.  Returns -1 for the callback to return. */
+static int drop_abruptly(bc_peer *p, const char *why)
 {
     int fd = lws_get_socket_fd(p->wsi);
     S.st->drops++;
-    logf_peer(p, "dropping the connection after %" PRIu64 " messages (--drop-after)",
-              p->data_in);
+    logf_peer(p, "dropping the connection without a close frame: %s", why);
     if (fd >= 0)
         shutdown(fd, SHUT_RDWR);
     p->state = PS_DONE;
     return -1;
+}
+
+/* drop_abruptly() for --drop-after. */
+static int drop_after_n(bc_peer *p)
+{
+    char why[80];
+    snprintf(why, sizeof why, "after %" PRIu64 " messages (--drop-after)", p->data_in);
+    return drop_abruptly(p, why);
 }
 
 static int auth_fail(bc_peer *p, const char *why)
@@ -341,7 +349,7 @@ static int on_message(bc_peer *p, int binary, const unsigned char *buf, size_t l
     if (S.o->mode == BC_MODE_RELAY)
         bc_relay_from_peer(p->node_id, buf, len);
     if (last && S.o->mode != BC_MODE_ECHO)
-        return drop_abruptly(p);
+        return drop_after_n(p);
     if (S.o->mode != BC_MODE_ECHO)
         return 0;
     if (p->txq_bytes + len > TXQ_MAX_BYTES) {
@@ -460,7 +468,7 @@ static int peer_writeable(bc_peer *p)
             lws_callback_on_writable(p->wsi);
             return 0;
         }
-        return drop_abruptly(p);
+        return drop_after_n(p);
     }
     if (!p->txq || p->state == PS_DONE)
         return 0;
@@ -473,7 +481,9 @@ static int peer_writeable(bc_peer *p)
 
 /* How long the peer has sent nothing, in ms.  The kernel knows about every
  * byte (pings included, which libwebsockets answers without telling us);
- * without it, the time since the last message. */
+ * without it, the time since the last message.  --idle-data-only: only the
+ * time since the last data message (text or binary), as the production
+ * beacon counts it (SPEC 6): pings do not keep a peer. */
 static uint64_t idle_ms(const bc_peer *p)
 {
     struct tcp_info ti;
@@ -481,6 +491,8 @@ static uint64_t idle_ms(const bc_peer *p)
     uint64_t since_msg = now_ms() - p->rx_last_ms;
     int fd = lws_get_socket_fd(p->wsi);
 
+    if (S.o->idle_data_only)
+        return since_msg;
     if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
         ti.tcpi_last_data_recv < since_msg)
         return ti.tcpi_last_data_recv;
@@ -500,6 +512,8 @@ static int peer_timer(bc_peer *p)
         return 0;
     case PS_AUTHED:
         idle = idle_ms(p);
+        if (idle >= limit && S.o->idle_data_only)
+            return drop_abruptly(p, "no data message for the idle timeout (--idle-data-only)");
         if (idle >= limit) {
             S.st->drops++;
             logf_peer(p, "idle for %u s: dropping the peer", S.o->idle_timeout);
