@@ -262,8 +262,8 @@ ok $? "before auth, a 65537-byte text message drops the peer too: close 1009, dr
 stats
 unset OUT
 start_node7 first
-first=$NODE_PID
 ok $? "a first node 7 connects and authenticates (echo -log-level=info)"
+first=$NODE_PID
 
 from=$(lines "$BEACON_ERR")
 wss probe -identity "$TMP/id7.json" -node-id 7
@@ -427,6 +427,58 @@ stop_beacon
 [ "$BEACON_RC" -eq 0 ]
 ok $? "that beacon exits 0 on SIGTERM"
 
+# ---- --close-after-auth: accepted, then dropped -----------------------------
+
+# The production beacon's replacement close (1000 "replaced") right after
+# auth_ok, on every connection: a client sees a beacon that accepts it and
+# then drops it at once.
+
+# closed_after_auth_ok CODE REASON: wsc's steps upgrade challenge reply
+# next next saw auth_ok, then the close CODE REASON.
+closed_after_auth_ok() {
+    [ "$RC" -eq 0 ] && [ "$(sed -n 4p "$TMP/out")" = 'TEXT {"type":"auth_ok"}' ] &&
+        [[ $(sed -n 5p "$TMP/out") == "CLOSE $1 $2 "* ]]
+}
+
+unset OUT
+start_beacon close-after-auth --close-after-auth
+ok $? "a beacon with --close-after-auth starts ($PORT)"
+
+from=$(lines "$BEACON_ERR")
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next next
+closed_after_auth_ok 1000 replaced && stats && grew auth_ok 1 && grew drops 1 &&
+    logged "$from" 'closing right after auth_ok with 1000 replaced'
+ok $? "--close-after-auth: auth_ok, then at once close 1000 replaced; drops +1"
+
+start_node7 churn
+ok $? "a node 7 (host echo) connects to it"
+churn=$NODE_PID
+
+# Its transport takes the close as the replacement it is and dials again.
+wait_line "$TMP/churn.err" 0 'beacon closed the connection: 1000 replaced' &&
+    wait_line "$TMP/churn.err" 0 'reconnected'
+ok $? "the node's transport logs close 1000 replaced and reconnects"
+kill -TERM "$churn"
+wait "$churn"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+start_beacon close-4000 --close-after-auth='4000:try another beacon'
+wsc upgrade challenge reply:7:"$TMP/id7.json" next next
+closed_after_auth_ok 4000 'try another beacon'
+ok $? "--close-after-auth=4000:REASON closes with that code and reason"
+unset OUT
+stop_beacon
+
+rc=0
+"$PT_BEACON" --plaintext --close-after-auth=1005 >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'invalid value for --close-after-auth' "$TMP/bad.err"
+ok $? "--close-after-auth=1005 (a code no endpoint may send) is a usage error (status $rc)"
+
 # ---- --reject-auth -----------------------------------------------------------
 
 unset OUT
@@ -452,8 +504,8 @@ start_beacon cap --max-peers=1
 ok $? "a beacon with --max-peers=1 starts ($PORT)"
 
 start_node7 holder
-holder=$NODE_PID
 ok $? "node 7 takes the only place"
+holder=$NODE_PID
 
 stats
 wss probe -identity "$TMP/id8.json" -node-id 8

@@ -85,7 +85,7 @@ typedef struct bc_peer {
     int drop_pending;            /* --drop-after: the N-th message came */
     int drop_ready;              /* --drop-after: its echo is written */
     int close_code;              /* close_later(): code and reason */
-    char close_reason[48];
+    char close_reason[124];      /* at most 123 bytes in a close frame */
 } bc_peer;
 
 /* Room for an HTTP body (the /stats JSON is the longest). */
@@ -275,7 +275,7 @@ static void replace_older(bc_peer *p)
         if (q == p || q->node_id != p->node_id || q->state == PS_DONE)
             continue;
         logf_peer(q, "replaced by conn %u", p->serial);
-        close_later(q, LWS_CLOSE_STATUS_NORMAL, "replaced");
+        close_later(q, LWS_CLOSE_STATUS_NORMAL, BC_REASON_REPLACED);
     }
 }
 
@@ -408,7 +408,7 @@ static int write_head(bc_peer *p)
 {
     bc_msg *m = p->txq;
     size_t off = 0, len = m->len;
-    int flags, last_part = 1;
+    int flags, last_part = 1, close_after;
 
     switch (m->kind) {
     case MSG_TEXT:
@@ -452,7 +452,16 @@ static int write_head(bc_peer *p)
         lws_rx_flow_control(p->wsi, 0);
         logf_peer(p, "not reading any more: pings go unanswered (--no-pong)");
     }
+    close_after = m->is_auth_ok && S.o->close_after_auth;
     dequeue(p);
+    if (close_after) {
+        /* The way a replaced connection ends (replace_older): whatever
+         * was queued behind auth_ok goes with it. */
+        S.st->drops++;
+        logf_peer(p, "closing right after auth_ok with %d %s (--close-after-auth)",
+                  S.o->close_after_auth, S.o->close_reason);
+        close_later(p, S.o->close_after_auth, S.o->close_reason);
+    }
     return 0;
 }
 
