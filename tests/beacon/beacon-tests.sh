@@ -13,13 +13,14 @@
 # line the beacon prints on SIGUSR1.
 #
 # Needs PT_BEACON, PT_HOST, PILOT_TRANSPORT_DIR (make check sets them),
-# curl, certtool, python3 and openssl (for wsclient.py's signatures).
+# curl, certtool and gnutls-cli, python3 and openssl (for wsclient.py's
+# signatures, and s_client for TLS sessions kept across a beacon restart).
 . "$(dirname "$0")/../host/lib.sh"
 
 : "${PT_BEACON:=${PT_BUILDDIR:-.}/tests/beacon/pilot-beacon-dev}"
 SRCDIR=${PT_SRCDIR:-$(dirname "$0")/../..}
 WSCLIENT=$SRCDIR/tests/beacon/fixtures/wsclient.py
-for tool in curl certtool python3 openssl; do
+for tool in curl certtool gnutls-cli python3 openssl; do
     if ! command -v "$tool" >/dev/null; then
         echo "1..0 # SKIP needs $tool"
         exit 0
@@ -478,6 +479,62 @@ rc=0
 "$PT_BEACON" --plaintext --close-after-auth=1005 >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q 'invalid value for --close-after-auth' "$TMP/bad.err"
 ok $? "--close-after-auth=1005 (a code no endpoint may send) is a usage error (status $rc)"
+
+# ---- TLS session resumption: tls_full, tls_resumed ---------------------------
+
+# s_client CLIENT-ARGS...: openssl s_client to the current beacon (GET
+# /health, then read to the end), verified against the test CA; its
+# "New, TLSv1.3, ..." or "Reused, TLSv1.3, ..." line in SESSION.
+s_client() {
+    SESSION=
+    printf 'GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+        timeout $((20 * SCALE)) openssl s_client -connect "127.0.0.1:$PORT" \
+            -servername localhost -CAfile "$CERTS/ca.pem" -verify_return_error -ign_eof "$@" \
+            >"$TMP/s_client.out" 2>"$TMP/s_client.err" || return 1
+    SESSION=$(grep -E '^(New|Reused), ' "$TMP/s_client.out")
+    echo "# s_client: $SESSION"
+}
+
+unset OUT
+start_beacon tls
+ok $? "a beacon for the TLS session counters starts ($PORT)"
+
+stats
+curl -sS -m $((10 * SCALE)) -o /dev/null --cacert "$CERTS/ca.pem" "https://localhost:$PORT/health" &&
+    stats && grew tls_full 1 && grew tls_resumed 0
+ok $? "a fresh client (curl) is a full handshake: tls_full +1"
+
+# gnutls-cli --resume connects, takes the session ticket, connects again
+# offering it.
+timeout $((20 * SCALE)) gnutls-cli --resume --x509cafile "$CERTS/ca.pem" -p "$PORT" localhost \
+    </dev/null >"$TMP/gnutls-cli.out" 2>&1 &&
+    grep -q '^\*\*\* This is a resumed session' "$TMP/gnutls-cli.out" &&
+    grep -q '^- Description: (TLS1.3' "$TMP/gnutls-cli.out" &&
+    stats && grew tls_full 1 && grew tls_resumed 1
+ok $? "gnutls-cli --resume: TLS 1.3, its second connection resumes the first: tls_full +1, tls_resumed +1"
+
+rm -f "$TMP/session.pem"
+s_client -sess_out "$TMP/session.pem" && [[ $SESSION == 'New, TLSv1.3, '* ]] &&
+    s_client -sess_in "$TMP/session.pem" && [[ $SESSION == 'Reused, TLSv1.3, '* ]] &&
+    stats && grew tls_full 1 && grew tls_resumed 1
+ok $? "openssl s_client: a session saved (-sess_out) resumes (-sess_in): tls_full +1, tls_resumed +1"
+
+# The same port, a new process: the key that sealed the ticket is gone.
+old_port=$PORT
+stop_beacon
+start_beacon tls-again --listen="127.0.0.1:$old_port" && stats &&
+    s_client -sess_in "$TMP/session.pem" && [[ $SESSION == 'New, TLSv1.3, '* ]] &&
+    stats && grew tls_full 1 && grew tls_resumed 0
+ok $? "after a beacon restart that session falls back to a full handshake: tls_full +1, tls_resumed +0"
+
+json=$(curl -sS -m $((10 * SCALE)) --cacert "$CERTS/ca.pem" "https://localhost:$PORT/stats")
+[[ $json == *'"tls_full":2,"tls_resumed":0}' ]]
+ok $? "GET /stats has them too, its own handshake counted: tls_full 2, tls_resumed 0"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ] && grep -q '^STATS .* tls_full=2 tls_resumed=0$' "$BEACON_ERR"
+ok $? "that beacon exits 0 on SIGTERM, its last STATS line with tls_full=2 tls_resumed=0"
 
 # ---- --reject-auth -----------------------------------------------------------
 

@@ -62,7 +62,9 @@ static const char usage_text[] =
     "                            CODE and REASON (1000 \"replaced\", as when a\n"
     "                            node's newer connection replaces it)\n"
     "output: READY on stdout; the log and STATS lines (at SIGUSR1 and exit) on\n"
-    "stderr; GET /health answers ok, GET /stats the counters as JSON.\n";
+    "stderr; GET /health answers ok, GET /stats the counters as JSON (among\n"
+    "them tls_full and tls_resumed: TLS handshakes with a new or a resumed\n"
+    "session; the beacon issues TLS 1.3 session tickets).\n";
 
 volatile sig_atomic_t bc_stop_requested;
 volatile sig_atomic_t bc_stats_requested;
@@ -108,6 +110,7 @@ static const struct {
     F(upgrades), F(auth_ok), F(auth_fail), F(frames_in), F(frames_out),
     F(bytes_in), F(bytes_out), F(drops), F(refused),
     F(relayed), F(relay_dropped), F(udp_in), F(udp_out), F(discovers),
+    F(tls_full), F(tls_resumed),
 #undef F
 };
 

@@ -102,6 +102,10 @@ typedef struct bc_stats {
     uint64_t udp_in;     /* datagrams received on the UDP socket */
     uint64_t udp_out;    /* datagrams sent from it */
     uint64_t discovers;  /* Discovers answered */
+    /* TLS handshakes completed (not counted with --plaintext). */
+    uint64_t tls_full;    /* with a new session */
+    uint64_t tls_resumed; /* resuming one (a TLS 1.3 ticket, or a 1.2 one or
+                           * session id) */
 } bc_stats;
 
 /* The counters as text (beacon.c): json 0 gives "k=v k=v ...", json 1

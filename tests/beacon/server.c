@@ -2,8 +2,9 @@
  * server.c -- the beacon's libwebsockets server (SPEC 3): GET /health and
  * /stats, the upgrade policy (path, subprotocol, peer cap), and per-peer
  * behaviour: challenge, auth, relay, echo or sink, timeouts, one connection
- * per node id, and the fault flags the client's tests ask for.  In relay
- * mode the UDP socket of relay.c is adopted into the same loop.
+ * per node id, and the fault flags the client's tests ask for; TLS
+ * handshakes counted as full or resumed.  In relay mode the UDP socket of
+ * relay.c is adopted into the same loop.
  *
  * One thread: every callback runs from lws_service() in bc_server_run().
  * Each WebSocket connection has a bc_peer (libwebsockets' per-session
@@ -30,6 +31,11 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#include <openssl/ssl.h>
+
+#if !defined(LWS_OPENSSL_SUPPORT) || defined(LWS_WITH_MBEDTLS)
+#error "pilot-beacon-dev needs libwebsockets built on OpenSSL (it counts resumed sessions)"
+#endif
 
 #include "addr.h"
 #include "util.h"
@@ -110,6 +116,9 @@ static struct {
     int udp_fd;        /* relay mode: the UDP socket, else -1 */
     struct lws *udp_wsi; /* its adoption into the loop */
 } S;
+
+/* The SSL ex_data slot that marks a connection's handshake as counted. */
+static int tls_counted_slot = -1;
 
 /* Written by bc_server_run, read by the signal handler. */
 static struct lws_context *volatile g_ctx;
@@ -574,6 +583,28 @@ int bc_server_deliver(uint32_t node, const unsigned char *msg, size_t len)
     return enqueue(p, MSG_BINARY, msg, len, 1) ? 1 : -1;
 }
 
+/* ---- TLS: full and resumed handshakes ----------------------------------- */
+
+/* LWS_CALLBACK_SSL_INFO (vhost mask SSL_CB_HANDSHAKE_DONE): count the
+ * connection's handshake in tls_full or tls_resumed.  It comes to whichever
+ * protocol the connection is bound to by then, and OpenSSL may report a
+ * TLS 1.3 handshake done again after post-handshake messages: a mark on the
+ * SSL object makes each connection count once. */
+static void tls_handshake_done(struct lws *wsi, const struct lws_ssl_info *si)
+{
+    SSL *ssl = lws_get_ssl(wsi);
+
+    if (!si || !(si->where & SSL_CB_HANDSHAKE_DONE) || !ssl ||
+        SSL_get_ex_data(ssl, tls_counted_slot))
+        return;
+    if (SSL_set_ex_data(ssl, tls_counted_slot, &tls_counted_slot) != 1)
+        return;
+    if (SSL_session_reused(ssl))
+        S.st->tls_resumed++;
+    else
+        S.st->tls_full++;
+}
+
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len)
 {
@@ -604,6 +635,9 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_CLOSED:
         if (p)
             peer_close(p);
+        return 0;
+    case LWS_CALLBACK_SSL_INFO:
+        tls_handshake_done(wsi, in);
         return 0;
     default:
         return 0;
@@ -726,6 +760,9 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
     }
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return confirm_upgrade(wsi, in);
+    case LWS_CALLBACK_SSL_INFO:
+        tls_handshake_done(wsi, in);
+        return 0;
     default:
         break;
     }
@@ -904,6 +941,18 @@ int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st)
     if (!o->plaintext) {
         vi.ssl_cert_filepath = o->cert;
         vi.ssl_private_key_filepath = o->key;
+        /* Resumable sessions, whatever a system configuration says: TLS 1.3
+         * tickets (OpenSSL sends two after each full handshake); the key
+         * that seals them is new in every beacon process. */
+        vi.ssl_options_clear = SSL_OP_NO_TICKET;
+        vi.ssl_info_event_mask = SSL_CB_HANDSHAKE_DONE;
+        if (tls_counted_slot < 0)
+            tls_counted_slot = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+        if (tls_counted_slot < 0) {
+            fprintf(stderr, "pilot-beacon-dev: no OpenSSL ex_data slot for the TLS counters\n");
+            lws_context_destroy(ctx);
+            return -1;
+        }
     }
     vh = listen_all(ctx, &vi);
     if (!vh) {
