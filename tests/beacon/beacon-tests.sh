@@ -1,9 +1,10 @@
 #!/bin/bash
 # The development beacon's policy seen from outside (SPEC 3): every auth
 # refusal is a close 1008 "auth failed" counted in auth_fail, the auth
-# timeout, the 64 KiB message limit, one connection per node id, the peer
-# cap, /health, and staying up through garbage, plain HTTP, a huge header
-# and a slowloris client.  Real processes on loopback with real TLS; every
+# timeout, the idle timeout (and the production beacon's idle rule,
+# --idle-data-only), the 64 KiB message limit, one connection per node
+# id, the peer cap, /health, and staying up through garbage, plain HTTP, a
+# huge header and a slowloris client.  Real processes on loopback with real TLS; every
 # wait is for a line (tail -f or a fifo), never a fixed sleep.
 #
 # Clients: the reference host (probe, echo, echo-bench over wss), and
@@ -12,13 +13,14 @@
 # line the beacon prints on SIGUSR1.
 #
 # Needs PT_BEACON, PT_HOST, PILOT_TRANSPORT_DIR (make check sets them),
-# curl, certtool, python3 and openssl (for wsclient.py's signatures).
+# curl, certtool and gnutls-cli, python3 and openssl (for wsclient.py's
+# signatures, and s_client for TLS sessions kept across a beacon restart).
 . "$(dirname "$0")/../host/lib.sh"
 
 : "${PT_BEACON:=${PT_BUILDDIR:-.}/tests/beacon/pilot-beacon-dev}"
 SRCDIR=${PT_SRCDIR:-$(dirname "$0")/../..}
 WSCLIENT=$SRCDIR/tests/beacon/fixtures/wsclient.py
-for tool in curl certtool python3 openssl; do
+for tool in curl certtool gnutls-cli python3 openssl; do
     if ! command -v "$tool" >/dev/null; then
         echo "1..0 # SKIP needs $tool"
         exit 0
@@ -261,8 +263,8 @@ ok $? "before auth, a 65537-byte text message drops the peer too: close 1009, dr
 stats
 unset OUT
 start_node7 first
-first=$NODE_PID
 ok $? "a first node 7 connects and authenticates (echo -log-level=info)"
+first=$NODE_PID
 
 from=$(lines "$BEACON_ERR")
 wss probe -identity "$TMP/id7.json" -node-id 7
@@ -364,6 +366,176 @@ stop_beacon
 [ "$BEACON_RC" -eq 0 ]
 ok $? "that beacon exits 0 on SIGTERM"
 
+# ---- the production idle rule: --idle-data-only (SPEC 6) --------------------
+
+# The production beacon drops a peer after the idle timeout without a data
+# message (text or binary); it answers pings, but they do not reset that
+# clock, and the drop is a TCP EOF with no close frame.  A short timeout,
+# generous upper bounds (a loaded machine).
+IDLE=$((2 * SCALE))
+
+# ended_idle: the last line of $TMP/out is an EOF (no close frame) between
+# IDLE and IDLE + 5 s (times SCALE) after the client's last data message,
+# with at least 2 pongs before it when $1 is "pongs".
+ended_idle() {
+    local last idle pongs
+    last=$(tail -n 1 "$TMP/out")
+    idle=$(counter idle "$last")
+    idle=${idle%%.*}
+    pongs=$(counter pongs "$last")
+    echo "# $last"
+    [[ $last == 'EOF '* ]] && [ "$idle" -ge "$IDLE" ] && [ "$idle" -le $((IDLE + 5 * SCALE)) ] &&
+        { [ "${1:-}" != pongs ] || [ "$pongs" -ge 2 ]; }
+}
+
+unset OUT
+start_beacon idle --idle-timeout="$IDLE" --idle-data-only
+ok $? "a beacon with --idle-timeout=$IDLE --idle-data-only starts ($PORT)"
+
+from=$(lines "$BEACON_ERR")
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:ping:0.5:$((IDLE + 20 * SCALE))
+[ "$RC" -eq 0 ] && ended_idle pongs && stats && grew drops 1 &&
+    logged "$from" 'without a close frame: no data message for the idle timeout'
+ok $? "--idle-data-only: a peer that only pings (answered) is dropped after $IDLE s: EOF, no close frame"
+
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:text:0.5:$((2 * IDLE)) \
+    keep:ping:0.5:$((IDLE + 20 * SCALE))
+[ "$RC" -eq 0 ] && grep -q '^KEPT ' "$TMP/out"
+ok $? "--idle-data-only: a peer that sends a text every 0.5 s is kept for twice the timeout"
+ended_idle pongs && stats && grew drops 1
+ok $? "--idle-data-only: once its texts stop, its pings do not keep it: EOF $IDLE s after the last text"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+# Without the option, as before: any traffic counts, pings too, and the
+# idle drop is a close frame.
+start_beacon idle-any --idle-timeout="$IDLE"
+ok $? "a beacon with --idle-timeout=$IDLE alone starts ($PORT)"
+
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:ping:0.5:$((2 * IDLE)) next
+[ "$RC" -eq 0 ] && grep -q '^KEPT ' "$TMP/out"
+ok $? "without --idle-data-only, pings count: a peer that only pings is kept for twice the timeout"
+tail -n 1 "$TMP/out" | grep -q '^CLOSE 1001 idle timeout ' && stats && grew drops 1
+ok $? "without --idle-data-only, a silent peer is closed with a close frame, 1001 idle timeout"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+# ---- --close-after-auth: accepted, then dropped -----------------------------
+
+# The production beacon's replacement close (1000 "replaced") right after
+# auth_ok, on every connection: a client sees a beacon that accepts it and
+# then drops it at once.
+
+# closed_after_auth_ok CODE REASON: wsc's steps upgrade challenge reply
+# next next saw auth_ok, then the close CODE REASON.
+closed_after_auth_ok() {
+    [ "$RC" -eq 0 ] && [ "$(sed -n 4p "$TMP/out")" = 'TEXT {"type":"auth_ok"}' ] &&
+        [[ $(sed -n 5p "$TMP/out") == "CLOSE $1 $2 "* ]]
+}
+
+unset OUT
+start_beacon close-after-auth --close-after-auth
+ok $? "a beacon with --close-after-auth starts ($PORT)"
+
+from=$(lines "$BEACON_ERR")
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next next
+closed_after_auth_ok 1000 replaced && stats && grew auth_ok 1 && grew drops 1 &&
+    logged "$from" 'closing right after auth_ok with 1000 replaced'
+ok $? "--close-after-auth: auth_ok, then at once close 1000 replaced; drops +1"
+
+start_node7 churn
+ok $? "a node 7 (host echo) connects to it"
+churn=$NODE_PID
+
+# Its transport takes the close as the replacement it is and dials again.
+wait_line "$TMP/churn.err" 0 'beacon closed the connection: 1000 replaced' &&
+    wait_line "$TMP/churn.err" 0 'reconnected'
+ok $? "the node's transport logs close 1000 replaced and reconnects"
+kill -TERM "$churn"
+wait "$churn"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+start_beacon close-4000 --close-after-auth='4000:try another beacon'
+wsc upgrade challenge reply:7:"$TMP/id7.json" next next
+closed_after_auth_ok 4000 'try another beacon'
+ok $? "--close-after-auth=4000:REASON closes with that code and reason"
+unset OUT
+stop_beacon
+
+rc=0
+"$PT_BEACON" --plaintext --close-after-auth=1005 >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'invalid value for --close-after-auth' "$TMP/bad.err"
+ok $? "--close-after-auth=1005 (a code no endpoint may send) is a usage error (status $rc)"
+
+# ---- TLS session resumption: tls_full, tls_resumed ---------------------------
+
+# s_client CLIENT-ARGS...: openssl s_client to the current beacon (GET
+# /health, then read to the end), verified against the test CA; its
+# "New, TLSv1.3, ..." or "Reused, TLSv1.3, ..." line in SESSION.
+s_client() {
+    SESSION=
+    printf 'GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+        timeout $((20 * SCALE)) openssl s_client -connect "127.0.0.1:$PORT" \
+            -servername localhost -CAfile "$CERTS/ca.pem" -verify_return_error -ign_eof "$@" \
+            >"$TMP/s_client.out" 2>"$TMP/s_client.err" || return 1
+    SESSION=$(grep -E '^(New|Reused), ' "$TMP/s_client.out")
+    echo "# s_client: $SESSION"
+}
+
+unset OUT
+start_beacon tls
+ok $? "a beacon for the TLS session counters starts ($PORT)"
+
+stats
+curl -sS -m $((10 * SCALE)) -o /dev/null --cacert "$CERTS/ca.pem" "https://localhost:$PORT/health" &&
+    stats && grew tls_full 1 && grew tls_resumed 0
+ok $? "a fresh client (curl) is a full handshake: tls_full +1"
+
+# gnutls-cli --resume connects, takes the session ticket, connects again
+# offering it.
+timeout $((20 * SCALE)) gnutls-cli --resume --x509cafile "$CERTS/ca.pem" -p "$PORT" localhost \
+    </dev/null >"$TMP/gnutls-cli.out" 2>&1 &&
+    grep -q '^\*\*\* This is a resumed session' "$TMP/gnutls-cli.out" &&
+    grep -q '^- Description: (TLS1.3' "$TMP/gnutls-cli.out" &&
+    stats && grew tls_full 1 && grew tls_resumed 1
+ok $? "gnutls-cli --resume: TLS 1.3, its second connection resumes the first: tls_full +1, tls_resumed +1"
+
+rm -f "$TMP/session.pem"
+s_client -sess_out "$TMP/session.pem" && [[ $SESSION == 'New, TLSv1.3, '* ]] &&
+    s_client -sess_in "$TMP/session.pem" && [[ $SESSION == 'Reused, TLSv1.3, '* ]] &&
+    stats && grew tls_full 1 && grew tls_resumed 1
+ok $? "openssl s_client: a session saved (-sess_out) resumes (-sess_in): tls_full +1, tls_resumed +1"
+
+# The same port, a new process: the key that sealed the ticket is gone.
+old_port=$PORT
+stop_beacon
+start_beacon tls-again --listen="127.0.0.1:$old_port" && stats &&
+    s_client -sess_in "$TMP/session.pem" && [[ $SESSION == 'New, TLSv1.3, '* ]] &&
+    stats && grew tls_full 1 && grew tls_resumed 0
+ok $? "after a beacon restart that session falls back to a full handshake: tls_full +1, tls_resumed +0"
+
+json=$(curl -sS -m $((10 * SCALE)) --cacert "$CERTS/ca.pem" "https://localhost:$PORT/stats")
+[[ $json == *'"tls_full":2,"tls_resumed":0}' ]]
+ok $? "GET /stats has them too, its own handshake counted: tls_full 2, tls_resumed 0"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ] && grep -q '^STATS .* tls_full=2 tls_resumed=0$' "$BEACON_ERR"
+ok $? "that beacon exits 0 on SIGTERM, its last STATS line with tls_full=2 tls_resumed=0"
+
 # ---- --reject-auth -----------------------------------------------------------
 
 unset OUT
@@ -389,8 +561,8 @@ start_beacon cap --max-peers=1
 ok $? "a beacon with --max-peers=1 starts ($PORT)"
 
 start_node7 holder
-holder=$NODE_PID
 ok $? "node 7 takes the only place"
+holder=$NODE_PID
 
 stats
 wss probe -identity "$TMP/id8.json" -node-id 8
