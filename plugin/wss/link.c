@@ -20,6 +20,7 @@
 #include <nettle/base64.h>
 
 #include "auth.h"
+#include "frame.h"
 #include "util.h"
 
 #define SUBPROTOCOL "pilot.v1"
@@ -181,10 +182,9 @@ static int read_message(wss_link *l, unsigned char *dst, size_t dcap, wss_msg *m
  *
  * libcurl's own framing (curl_ws_send without CURLWS_RAW_MODE) copies and
  * masks a message one byte at a time through its buffer queue, and writes
- * one message per TLS record.  So the link frames messages itself (RFC 6455
- * 5.2, client side: always masked) into one send queue and hands whole
- * runs of frames to libcurl in raw mode: several messages ready at once
- * leave in one TLS write, and masking is a word-at-a-time copy.
+ * one message per TLS record.  So the link frames messages itself
+ * (frame.c) into one send queue and hands whole runs of frames to libcurl
+ * in raw mode: several messages ready at once leave in one TLS write.
  */
 
 /* A fresh masking key (RFC 6455 5.3: unpredictable, from a strong source). */
@@ -200,24 +200,6 @@ static int next_mask(wss_link *l, unsigned char key[4])
     return 0;
 }
 
-/* dst = src XOR the repeated 4-byte key, eight bytes at a time. */
-static void mask_copy(unsigned char *dst, const unsigned char *src, size_t len,
-                      const unsigned char key[4])
-{
-    uint32_t k;
-    uint64_t k8, v;
-    size_t i = 0;
-    memcpy(&k, key, 4);
-    k8 = (uint64_t)k << 32 | k; /* the key twice, in memory order either way */
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&v, src + i, 8);
-        v ^= k8;
-        memcpy(dst + i, &v, 8);
-    }
-    for (; i < len; i++)
-        dst[i] = src[i] ^ key[i & 3];
-}
-
 size_t wss_link_queued(const wss_link *l)
 {
     return l->tx_len - l->tx_off;
@@ -230,16 +212,19 @@ uint64_t wss_link_written(const wss_link *l)
 
 int wss_link_queue(wss_link *l, int kind, const void *buf, size_t len)
 {
-    static const unsigned char opcode[] = { [WSS_MSG_BINARY] = 0x2, [WSS_MSG_TEXT] = 0x1,
-                                            [WSS_MSG_PING] = 0x9, [WSS_MSG_PONG] = 0xa,
-                                            [WSS_MSG_CLOSE] = 0x8 };
+    static const unsigned char opcode[] = { [WSS_MSG_BINARY] = WSS_OP_BINARY,
+                                            [WSS_MSG_TEXT] = WSS_OP_TEXT,
+                                            [WSS_MSG_PING] = WSS_OP_PING,
+                                            [WSS_MSG_PONG] = WSS_OP_PONG,
+                                            [WSS_MSG_CLOSE] = WSS_OP_CLOSE };
     int control = kind == WSS_MSG_PING || kind == WSS_MSG_PONG || kind == WSS_MSG_CLOSE;
-    size_t head = len < 126 ? 6 : len < 65536 ? 8 : 14;
+    size_t head = wss_frame_head_len(len);
     size_t limit = control ? TX_CAP : TX_CAP - TX_CTL_ROOM;
-    unsigned char *p, key[4];
+    unsigned char key[4];
+    int n;
 
     if (kind < WSS_MSG_BINARY || kind > WSS_MSG_CLOSE || len > PT_MAX_FRAME ||
-        (control && len > 125))
+        (control && len > WSS_FRAME_CONTROL_MAX))
         return PT_EINVAL;
     if (l->tx_len + head + len > limit) {
         if (l->tx_off == 0 || l->tx_len - l->tx_off + head + len > limit)
@@ -250,24 +235,10 @@ int wss_link_queue(wss_link *l, int kind, const void *buf, size_t len)
     }
     if (next_mask(l, key) != 0)
         return PT_EIO;
-    p = l->tx + l->tx_len;
-    *p++ = (unsigned char)(0x80 | opcode[kind]); /* FIN: never fragmented */
-    if (len < 126) {
-        *p++ = (unsigned char)(0x80 | len);
-    } else if (len < 65536) {
-        *p++ = 0x80 | 126;
-        *p++ = (unsigned char)(len >> 8);
-        *p++ = (unsigned char)len;
-    } else {
-        *p++ = 0x80 | 127;
-        for (int shift = 56; shift >= 0; shift -= 8)
-            *p++ = (unsigned char)((uint64_t)len >> shift);
-    }
-    memcpy(p, key, 4);
-    p += 4;
-    if (len)
-        mask_copy(p, buf, len, key);
-    l->tx_len += head + len;
+    n = wss_frame_encode(l->tx + l->tx_len, opcode[kind], buf, len, key);
+    if (n < 0)
+        return n;
+    l->tx_len += (size_t)n;
     return PT_OK;
 }
 
