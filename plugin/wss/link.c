@@ -37,6 +37,7 @@ struct wss_link {
     CURLM *multi;
     CURL *easy;         /* stays in multi: connect-only needs that */
     struct curl_slist *headers;
+    CURLU *url;         /* this dial's copy of cfg->curlu */
     curl_socket_t sock;
     char curl_err[CURL_ERROR_SIZE];
     unsigned char *rx;  /* data message being assembled */
@@ -74,6 +75,7 @@ void wss_link_free(wss_link *l)
     if (l->multi)
         curl_multi_cleanup(l->multi);
     curl_slist_free_all(l->headers);
+    curl_url_cleanup(l->url);
     free(l->rx);
     free(l->tx);
     free(l);
@@ -366,7 +368,9 @@ static int setup_easy(wss_link *l, const wss_config *cfg, const char *ca_path,
         left = 1;
 
     l->headers = curl_slist_append(NULL, "Sec-WebSocket-Protocol: " SUBPROTOCOL);
-    if (!l->headers)
+    /* The url as conf.c parsed and checked it: one parser for both. */
+    l->url = curl_url_dup(cfg->curlu);
+    if (!l->headers || !l->url)
         return ptu_err(err, errlen, PT_ENOMEM, "wss dial: out of memory");
 
 #define SET(opt, val)                                                                      \
@@ -374,7 +378,7 @@ static int setup_easy(wss_link *l, const wss_config *cfg, const char *ca_path,
         if (rc == CURLE_OK)                                                                \
             rc = curl_easy_setopt(e, opt, val);                                            \
     } while (0)
-    SET(CURLOPT_URL, cfg->url);
+    SET(CURLOPT_CURLU, l->url);
     SET(CURLOPT_CONNECT_ONLY, 2L); /* upgrade, then hand over to curl_ws_* */
     /* Raw mode: curl_ws_send writes the frames the link built (see
      * Sending); curl_ws_recv still decodes.  We answer pings ourselves. */
