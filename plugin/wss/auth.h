@@ -10,12 +10,13 @@
  *
  * The message functions (auth.c) are pure: no I/O, no allocation, no
  * global state; safe from any thread.  wss_auth_exchange
- * (auth_exchange.c) runs the exchange on a link.  Input messages are len bytes that need not be NUL-terminated and
- * are never read past len.  Every function that takes err writes a
- * NUL-terminated message starting "wss auth: " into it on failure (err may
- * be NULL or errlen 0).  Messages never contain key material or the
- * signature; text from the beacon is quoted only after sanitising
- * (printable ASCII, at most WSS_AUTH_QUOTE_MAX characters, then "...").
+ * (auth_exchange.c) runs the exchange on a link.  Input messages are len
+ * bytes that need not be NUL-terminated and are never read past len.
+ * Every function that takes err writes a NUL-terminated message starting
+ * "wss auth: " into it on failure (err may be NULL or errlen 0).
+ * Messages never contain key material or the signature; text from the
+ * beacon is quoted only after sanitising (printable ASCII, at most
+ * WSS_AUTH_QUOTE_MAX characters, then "...").
  */
 #ifndef PT_WSS_AUTH_H
 #define PT_WSS_AUTH_H

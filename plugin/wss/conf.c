@@ -239,7 +239,8 @@ static int from_curl(const char *v, wss_config *out, char *err, size_t errlen)
         goto out;
     }
     if (uc != CURLUE_OK) {
-        rc = ptu_err(err, errlen, PT_EOPTION, "wss: option \"url\": libcurl refuses it: %s (got \"%s\")",
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"url\": libcurl refuses it: %s (got \"%s\")",
                      curl_url_strerror(uc), quote(v, &q));
         goto out;
     }

@@ -281,7 +281,8 @@ static int wait_failed(int rc, const char *step, const wss_config *cfg, char *er
 
 static int io_failed(wss_dial *d, CURLcode cc, char *err, size_t errlen)
 {
-    return ptu_err(err, errlen, PT_EIO, "wss dial: %s", *d->curl_err ? d->curl_err : curl_easy_strerror(cc));
+    return ptu_err(err, errlen, PT_EIO, "wss dial: %s",
+                   *d->curl_err ? d->curl_err : curl_easy_strerror(cc));
 }
 
 static int send_request(wss_dial *d, const wss_config *cfg, const char *key, int cancel_fd,

@@ -248,7 +248,8 @@ TEST(missing_or_wrong_headers_are_refused_with_their_messages)
     CHECK_EQ_INT(with(UP, CO, AC, PR, "Sec-WebSocket-Extensions: permessage-deflate\r\n"),
                  PT_EPROTO);
     CHECK_STR_EQ(err,
-                 "wss upgrade: beacon selected extensions \"permessage-deflate\", but we offer none");
+                 "wss upgrade: beacon selected extensions \"permessage-deflate\", but we offer "
+                 "none");
     /* An empty extensions header selects nothing. */
     CHECK_EQ_INT(with(UP, CO, AC, PR, "Sec-WebSocket-Extensions:\r\n"), PT_OK);
 }
