@@ -8,13 +8,15 @@
  *                      "public_key":"<base64 32 bytes>","sig":"<base64 64 bytes>"}
  *   beacon -> daemon  {"type":"auth_ok"}
  *
- * Pure functions: no I/O, no allocation, no global state; safe from any
- * thread.  Input messages are len bytes that need not be NUL-terminated and
- * are never read past len.  Every function that takes err writes a
- * NUL-terminated message starting "wss auth: " into it on failure (err may
- * be NULL or errlen 0).  Messages never contain key material or the
- * signature; text from the beacon is quoted only after sanitising
- * (printable ASCII, at most WSS_AUTH_QUOTE_MAX characters, then "...").
+ * The message functions (auth.c) are pure: no I/O, no allocation, no
+ * global state; safe from any thread.  wss_auth_exchange
+ * (auth_exchange.c) runs the exchange on a link.  Input messages are len
+ * bytes that need not be NUL-terminated and are never read past len.
+ * Every function that takes err writes a NUL-terminated message starting
+ * "wss auth: " into it on failure (err may be NULL or errlen 0).
+ * Messages never contain key material or the signature; text from the
+ * beacon is quoted only after sanitising (printable ASCII, at most
+ * WSS_AUTH_QUOTE_MAX characters, then "...").
  */
 #ifndef PT_WSS_AUTH_H
 #define PT_WSS_AUTH_H
@@ -99,5 +101,19 @@ int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *o
  * ("wss auth: beacon's answer is not JSON: json: ..."), has no type or a
  * type that is not a string; PT_EINVAL when msg is NULL with len > 0. */
 int wss_auth_check_ok(const char *msg, size_t len, char *err, size_t errlen);
+
+typedef struct wss_link wss_link;
+
+/* The exchange on link l, right after the upgrade: read the challenge,
+ * send the reply signed as id, read auth_ok; pings are answered on the
+ * way.  Finished by deadline_ms or abandoned when cancel_fd polls
+ * readable.  The signed reply is wiped from our buffers and the link's
+ * send buffer.  Returns PT_OK, or PT_EAUTH ("wss auth: beacon closed the
+ * connection: 1008 auth failed", "... while waiting for the auth_ok: ..."),
+ * PT_EPROTO (a binary message, a malformed challenge), PT_ETIMEDOUT ("wss
+ * auth: no auth challenge within the dial timeout"), PT_ECLOSED, PT_EINVAL
+ * (the identity), PT_ETOOLARGE. */
+int wss_auth_exchange(wss_link *l, const pt_identity *id, int cancel_fd, int64_t deadline_ms,
+                      char *err, size_t errlen);
 
 #endif

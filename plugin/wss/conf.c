@@ -1,4 +1,5 @@
-/* conf.c -- the WSS plugin's options: validation, defaults, redaction. */
+/* conf.c -- the WSS plugin's options: validation, defaults, redaction; the
+ * url parsed by libcurl's URL API, once, for both checking and dialling. */
 #include "config.h"
 
 #include "conf.h"
@@ -99,9 +100,11 @@ static int has_space_or_control(const char *s)
 
 /* Parse "HOST[:PORT]" or "[IPv6][:PORT]", the len bytes at a, into host
  * (without brackets; room for WSS_CONFIG_HOST_MAX + 1 bytes) and port (0
- * when absent).  Returns NULL, or why it is refused; the reason never
- * quotes the input. */
-static const char *parse_hostport(const char *a, size_t len, char *host, uint16_t *port)
+ * when absent).  A host of digits and dots must be a dotted-quad IPv4
+ * address, unless numeric_ok (the caller leaves numeric forms to libcurl).
+ * Returns NULL, or why it is refused; the reason never quotes the input. */
+static const char *parse_hostport(const char *a, size_t len, int numeric_ok, char *host,
+                                  uint16_t *port)
 {
     const char *h = a, *colon = NULL;
     size_t hlen;
@@ -145,7 +148,7 @@ static const char *parse_hostport(const char *a, size_t len, char *host, uint16_
             if (!is_digit(c) && c != '.')
                 dotted = 0;
         }
-        if (dotted) {
+        if (dotted && !numeric_ok) {
             char buf[WSS_CONFIG_HOST_MAX + 1];
             struct in_addr a4;
             memcpy(buf, a, hlen);
@@ -169,6 +172,84 @@ static const char *parse_hostport(const char *a, size_t len, char *host, uint16_
     memcpy(host, h, hlen);
     host[hlen] = '\0';
     return NULL;
+}
+
+static int only_digits_and_dots(const char *s)
+{
+    for (; *s; s++)
+        if (!is_digit(*s) && *s != '.')
+            return 0;
+    return 1;
+}
+
+/* Parse v (already checked above) with libcurl's URL API into out->curlu
+ * and take host, port and request target from it, so that what the
+ * plugin names and sends in Host is what libcurl dials.  out->host holds
+ * the host as written on entry. */
+static int from_curl(const char *v, wss_config *out, char *err, size_t errlen)
+{
+    char *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+    struct in_addr a4;
+    CURLUcode uc;
+    uint64_t pv;
+    quoted q;
+    size_t hl;
+    int rc = PT_OK;
+
+    out->curlu = curl_url();
+    if (!out->curlu)
+        return ptu_err(err, errlen, PT_ENOMEM, "wss: out of memory");
+    uc = curl_url_set(out->curlu, CURLUPART_URL, v, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(out->curlu, CURLUPART_HOST, &host, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(out->curlu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(out->curlu, CURLUPART_PATH, &path, 0);
+    if (uc == CURLUE_OK) {
+        uc = curl_url_get(out->curlu, CURLUPART_QUERY, &query, 0);
+        if (uc == CURLUE_NO_QUERY)
+            uc = CURLUE_OK;
+    }
+    if (uc == CURLUE_OUT_OF_MEMORY) {
+        rc = ptu_err(err, errlen, PT_ENOMEM, "wss: out of memory");
+        goto out;
+    }
+    if (uc != CURLUE_OK) {
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"url\": libcurl refuses it: %s (got \"%s\")",
+                     curl_url_strerror(uc), quote(v, &q));
+        goto out;
+    }
+    hl = strlen(host);
+    if (hl >= 2 && host[0] == '[') { /* IPv6: kept without brackets */
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    } else if ((only_digits_and_dots(out->host) || strcasecmp(out->host, host) != 0) &&
+               inet_pton(AF_INET, host, &a4) != 1) {
+        /* A numeric host libcurl would look up as a name. */
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"url\": invalid IPv4 address (got \"%s\")", quote(v, &q));
+        goto out;
+    }
+    if (strlen(host) >= sizeof out->host || ptu_parse_u64(port, 65535, &pv) != 0 || pv == 0 ||
+        strlen(path) + (query ? strlen(query) + 1 : 0) >= sizeof out->target) {
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"url\": as libcurl reads it, the host or path is too long "
+                     "(got \"%s\")",
+                     quote(v, &q));
+        goto out;
+    }
+    memcpy(out->host, host, strlen(host) + 1);
+    out->port = (uint16_t)pv;
+    snprintf(out->target, sizeof out->target, "%s%s%s", path, query ? "?" : "",
+             query ? query : "");
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    return rc;
 }
 
 static int parse_url(const char *v, int allow_plaintext, wss_config *out, char *err,
@@ -217,15 +298,13 @@ static int parse_url(const char *v, int allow_plaintext, wss_config *out, char *
                        "wss: option \"url\": a user name or password in the URL is not "
                        "supported (got \"%s\")",
                        quote(v, &q));
-    why = parse_hostport(auth, (size_t)(end - auth), out->host, &out->port);
+    why = parse_hostport(auth, (size_t)(end - auth), 1, out->host, &out->port);
     if (why)
         return ptu_err(err, errlen, PT_EOPTION, "wss: option \"url\": %s (got \"%s\")", why,
                        quote(v, &q));
-    if (out->port == 0)
-        out->port = tls ? 443 : 80;
     out->tls = tls;
     memcpy(out->url, v, strlen(v) + 1);
-    return PT_OK;
+    return from_curl(v, out, err, errlen);
 }
 
 static int parse_proxy(const char *v, wss_config *out, char *err, size_t errlen)
@@ -274,7 +353,7 @@ static int parse_proxy(const char *v, wss_config *out, char *err, size_t errlen)
     for (const char *c = auth; c < end; c++)
         if (*c == '@')
             at = c + 1;
-    why = parse_hostport(at, (size_t)(end - at), host, &port);
+    why = parse_hostport(at, (size_t)(end - at), 0, host, &port);
     if (why)
         return ptu_err(err, errlen, PT_EOPTION, "wss: option \"proxy\": %s (got \"%s\")", why,
                        quote(v, &q));
@@ -435,6 +514,14 @@ int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err
     return PT_OK;
 
 fail:
-    ptu_wipe(out, sizeof *out); /* proxy_url may hold a password */
+    wss_config_free(out); /* proxy_url may hold a password */
     return rc;
+}
+
+void wss_config_free(wss_config *c)
+{
+    if (!c)
+        return;
+    curl_url_cleanup(c->curlu);
+    ptu_wipe(c, sizeof *c);
 }

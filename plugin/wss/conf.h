@@ -6,8 +6,12 @@
  * (The file is conf.h, not config.h or options.h: those names are taken by
  * autoconf's config.h and lib/options.h, both on the include path.)
  *
- * Pure functions: no I/O (ca-file is not opened here, the proxy environment
- * is not read here), no allocation, no global state; safe from any thread.
+ * No I/O (ca-file is not opened here, the proxy environment is not read
+ * here), no global state; safe from any thread.  The url is parsed once,
+ * by libcurl's URL API, and the parsed handle is what the dial hands to
+ * libcurl: the host the plugin checks and names in messages is the host
+ * libcurl connects to.  That handle is the one allocation: a config that
+ * wss_config_parse filled is released with wss_config_free.
  * Every message written into err is NUL-terminated, starts "wss: option
  * \"<key>\"" (or "wss: " for an unknown or duplicate key) and never
  * contains a password: URLs are quoted with their password replaced by
@@ -19,6 +23,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <curl/curl.h>
 
 #include "pilot_transport.h"
 
@@ -46,9 +52,12 @@ enum wss_proxy_mode {
 
 typedef struct wss_config {
     char url[WSS_CONFIG_URL_MAX + 1];   /* exactly as given; validated */
+    CURLU *curlu;                       /* url as libcurl parsed it: what is
+                                         * dialled (curl_url_dup per dial) */
     int tls;                            /* 1 for wss://, 0 for ws:// */
-    char host[256];                     /* name or IP literal, no brackets */
+    char host[256];                     /* as libcurl reads it, no brackets */
     uint16_t port;                      /* explicit, else 443 (wss) / 80 (ws) */
+    char target[WSS_CONFIG_URL_MAX + 1]; /* path[?query] as libcurl reads it */
     enum wss_trust trust;
     char ca_file[WSS_CONFIG_PATH_MAX + 1]; /* "" if none; replaces the roots */
     int has_pin;                        /* non-zero when pin_sha256 is set */
@@ -77,7 +86,12 @@ extern const pt_option_doc wss_config_options[];
  *                   with allow-plaintext=true.  Scheme case-insensitive;
  *                   HOST a name, an IPv4 address or [IPv6]; PORT 1..65535.
  *                   Refused: other schemes, user:password@, an empty host,
- *                   a bad port, a #fragment, spaces and control characters.
+ *                   a bad port, a #fragment, spaces and control characters,
+ *                   anything libcurl's URL parser refuses.  A numeric host
+ *                   that libcurl reads as IPv4 (0x7f.1, 127.1, 0177.0.0.1,
+ *                   2130706433) is accepted as the address libcurl dials,
+ *                   host "127.0.0.1"; one it would look up as a name
+ *                   (192.0.2.300) is refused.
  *   tls-trust       pinned | system.
  *   ca-file         PATH, non-empty.  Its CAs replace the pinned roots;
  *                   together with tls-trust=system it is refused.
@@ -99,9 +113,17 @@ extern const pt_option_doc wss_config_options[];
  *               allow-plaintext=true for tests",
  *               "wss: option \"idle-ping\": invalid duration \"abc\" (e.g.
  *               250ms, 20s, 1m)";
- *   PT_EINVAL   out NULL, or opts NULL with n > 0. */
+ *   PT_ENOMEM   "wss: out of memory" (libcurl's URL handle);
+ *   PT_EINVAL   out NULL, or opts NULL with n > 0.
+ * On PT_OK, *out owns a libcurl URL handle: release it with
+ * wss_config_free. */
 int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err,
                      size_t errlen);
+
+/* Release what wss_config_parse allocated and wipe *c (the proxy URL may
+ * hold a password).  Safe on a config that was zeroed or refused, and on
+ * NULL. */
+void wss_config_free(wss_config *c);
 
 /* Copy url into out (cap bytes, NUL-terminated, cut to fit) with the
  * password of its user:password@ part replaced by "***":

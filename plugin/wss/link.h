@@ -1,7 +1,11 @@
 /*
- * link.h -- one WebSocket connection to the beacon over libcurl: the dial
- * (DNS, TCP, proxy, TLS, upgrade with subprotocol pilot.v1, auth) and
- * non-blocking whole-message reads and resumable writes.  Prefix wss_link_.
+ * link.h -- one WebSocket connection to the beacon: the dial (dial.c:
+ * libcurl for DNS, TCP, proxy and TLS, then our own upgrade with
+ * subprotocol pilot.v1; auth_exchange.c: the auth exchange), then
+ * non-blocking whole-message reads (frame.c's decoder over a receive
+ * buffer that curl_easy_recv fills) and resumable writes (frame.c's
+ * encoder into a send queue that curl_easy_send empties).  Prefix
+ * wss_link_.
  *
  * A link knows nothing of threads: the plugin (wss.c) serialises every call
  * on one link, since a libcurl handle must never be used from two threads
@@ -47,18 +51,28 @@ int wss_link_dial(const wss_config *cfg, const pt_identity *id, const char *ca_p
 /* The socket to poll (POLLIN for read, POLLOUT after WSS_AGAIN on write). */
 int wss_link_socket(const wss_link *l);
 
-/* Read one whole message or control frame, without blocking.  Returns
- * PT_OK with *m set, WSS_AGAIN, or a negative code when the link is dead:
- * PT_EIO (the beacon dropped the connection, a read error) or PT_ETOOLARGE
- * (a message over PT_MAX_FRAME, detected before it is buffered). */
+/* Read one whole message or control frame, without blocking: from what is
+ * buffered, and only when that holds no whole message from the socket
+ * (reads of 16 KiB and more).  Returns PT_OK with *m set, WSS_AGAIN, or a
+ * negative code when the link is dead: PT_EIO (the beacon closed the TCP
+ * connection, a read error), PT_EPROTO (the beacon broke RFC 6455: see
+ * wss_frame_decode) or PT_ETOOLARGE (a message over PT_MAX_FRAME, refused
+ * from its header before it is buffered).  m->data points into the link's
+ * buffers: a message that arrived whole in one frame is handed out where
+ * it was read, so the caller's copy is the only one. */
 int wss_link_read(wss_link *l, wss_msg *m, char *err, size_t errlen);
 
-/* The same, but a data message that arrives whole lands in dst (dcap
- * bytes) with no copy: then m->data == dst.  dst may be written even when
- * the message turns out to be something else (a control frame, a message
- * in pieces or too large for dcap: those come from the link's buffers). */
+/* The same (kept for wss.c).  dst and dcap are not used: reads go to the
+ * link's receive buffer, which has room for read-ahead, and m->data
+ * points there; the caller copies the message once, as from
+ * wss_link_read. */
 int wss_link_read_into(wss_link *l, void *dst, size_t dcap, wss_msg *m, char *err,
                        size_t errlen);
+
+/* Would wss_link_read return without reading the socket (a whole message
+ * or an error already in the link's buffers)?  Then the socket may poll
+ * quiet while a message waits: a caller that polls checks this first. */
+int wss_link_has_buffered(const wss_link *l);
 
 /* Frame one message of kind (WSS_MSG_*) into the link's send queue, masked
  * (RFC 6455 5.3).  Returns PT_OK, WSS_AGAIN when it does not fit behind
@@ -67,6 +81,11 @@ int wss_link_read_into(wss_link *l, void *dst, size_t dcap, wss_msg *m, char *er
  * room for control frames, so a pong or close frame (<= 125 bytes) always
  * fits behind a data message. */
 int wss_link_queue(wss_link *l, int kind, const void *buf, size_t len);
+
+/* Wipe every byte the send queue has held since the last wipe (the
+ * frames already written stay in its buffer otherwise): for the signed
+ * auth reply. */
+void wss_link_wipe_sent(wss_link *l);
 
 /* Bytes queued and not yet written; bytes written since the dial (a
  * message queued when written + queued was E is out once written >= E). */

@@ -63,6 +63,7 @@ static void conn_destroy(pt_conn *c)
         close(c->roots_fd);
     pthread_mutex_destroy(&c->lock);
     ptu_diag_destroy(&c->diag);
+    wss_config_free(&c->cfg);
     ptu_wipe(c, sizeof *c); /* key, proxy password */
     free(c);
 }

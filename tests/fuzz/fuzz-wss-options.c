@@ -9,7 +9,9 @@
  * Invariants:
  *   - an accepted config holds the url exactly as given, a non-empty host,
  *     a port, wss:// unless allow-plaintext, durations and recv-buffer in
- *     their documented ranges, a proxy URL only in WSS_PROXY_URL mode;
+ *     their documented ranges, a proxy URL only in WSS_PROXY_URL mode, the
+ *     host that its libcurl URL handle holds (what is dialled) and a
+ *     request target starting with '/'; wss_config_free wipes it;
  *   - a refused config is all zero, returns PT_EOPTION, and its message
  *     starts "wss: ", is printable, and does not contain the password of
  *     any user:password@ URL among the values;
@@ -210,6 +212,17 @@ static void check_config_ok(const wss_config *c, const pt_option *o, size_t n)
     FUZZ_CHECK(c->idle_ping_ms >= 100 && c->idle_ping_ms <= 3600000);
     FUZZ_CHECK(c->pong_timeout_ms >= 1 && c->pong_timeout_ms <= 600000);
     FUZZ_CHECK(c->recv_buffer >= 1 && c->recv_buffer <= 65536);
+    /* What is reported is what libcurl dials. */
+    char *h = NULL;
+    size_t hl;
+    FUZZ_CHECK(c->curlu && curl_url_get(c->curlu, CURLUPART_HOST, &h, 0) == CURLUE_OK);
+    hl = strlen(h);
+    if (h[0] == '[')
+        FUZZ_CHECK(hl == strlen(c->host) + 2 && memcmp(h + 1, c->host, hl - 2) == 0);
+    else
+        FUZZ_CHECK(strcmp(h, c->host) == 0);
+    curl_free(h);
+    FUZZ_CHECK(c->target[0] == '/');
 }
 
 static void check_config_err(int rc, const wss_config *c, const char *err, const uint8_t *data,
@@ -265,7 +278,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_config_ok(&cfg, opts, n);
     else
         check_config_err(rc, &cfg, err, data, size, opts, n);
+    wss_config_free(&cfg);
+    FUZZ_CHECK(fuzz_all_zero(&cfg, sizeof cfg));
     wss_config_parse(opts, n, &cfg, err, 6); /* a tiny buffer is cut, not overrun */
+    wss_config_free(&cfg);
 
     for (size_t i = 0; i < n; i++) {
         free(keys[i]);

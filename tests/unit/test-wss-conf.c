@@ -28,6 +28,7 @@ static int parse_kv(const char *const *kv)
     size_t n = 0;
     for (; kv[0]; kv += 2)
         opts[n++] = (pt_option){ kv[0], kv[1] };
+    wss_config_free(&cfg); /* the last test's */
     memset(&cfg, 0x5A, sizeof cfg); /* garbage the parser must replace */
     memset(err, 0, sizeof err);
     return wss_config_parse(opts, n, &cfg, err, sizeof err);
@@ -164,11 +165,13 @@ TEST(null_value_is_refused)
 TEST(bad_arguments_are_einval)
 {
     pt_option o = { "url", URL };
+    wss_config_free(&cfg);
     CHECK_EQ_INT(wss_config_parse(&o, 1, NULL, err, sizeof err), PT_EINVAL);
     CHECK_EQ_INT(wss_config_parse(NULL, 1, &cfg, err, sizeof err), PT_EINVAL);
     /* err may be NULL or empty. */
     CHECK_EQ_INT(wss_config_parse(NULL, 0, &cfg, NULL, 0), PT_EOPTION);
     CHECK_EQ_INT(wss_config_parse(&o, 1, &cfg, NULL, 0), PT_OK);
+    wss_config_free(&cfg);
 }
 
 TEST(message_fits_a_small_error_buffer)
@@ -176,6 +179,7 @@ TEST(message_fits_a_small_error_buffer)
     char small[16];
     pt_option o = { "idle-ping", "abc" };
     memset(small, 'X', sizeof small);
+    wss_config_free(&cfg);
     CHECK_EQ_INT(wss_config_parse(&o, 1, &cfg, small, sizeof small), PT_EOPTION);
     CHECK_EQ_INT(strlen(small), sizeof small - 1);
 }
@@ -236,6 +240,75 @@ TEST(url_ipv4_literal)
     CHECK_EQ_INT(PARSE("url", "wss://192.0.2.10:9000/"), PT_OK);
     CHECK_STR_EQ(cfg.host, "192.0.2.10");
     CHECK_EQ_INT(cfg.port, 9000);
+}
+
+/* cfg.host is the host libcurl will dial: the one in cfg.curlu. */
+static int host_is_curls(void)
+{
+    char *h = NULL;
+    int same;
+    if (!cfg.curlu || curl_url_get(cfg.curlu, CURLUPART_HOST, &h, 0) != CURLUE_OK)
+        return 0;
+    if (h[0] == '[')
+        same = strlen(h) == strlen(cfg.host) + 2 && strncmp(h + 1, cfg.host, strlen(cfg.host)) == 0;
+    else
+        same = strcmp(h, cfg.host) == 0;
+    curl_free(h);
+    return same;
+}
+
+TEST(url_numeric_hosts_are_named_as_libcurl_dials_them)
+{
+    static const char *const forms[][2] = {
+        { "wss://0x7f.1/", "127.0.0.1" },         { "wss://127.1/", "127.0.0.1" },
+        { "wss://0177.0.0.1/", "127.0.0.1" },     { "wss://2130706433/", "127.0.0.1" },
+        { "wss://0x7f000001:8443/", "127.0.0.1" }, { "wss://0x7f.0x0.0x0.0x1/", "127.0.0.1" },
+        { "wss://1.2.3/", "1.2.0.3" },             { "wss://192.0.2.10/", "192.0.2.10" },
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        CHECK_EQ_INT(PARSE("url", forms[i][0]), PT_OK);
+        CHECK_STR_EQ(cfg.host, forms[i][1]);
+        CHECK(host_is_curls());
+        CHECK_STR_EQ(cfg.url, forms[i][0]); /* kept as given */
+    }
+    /* Names stay names, as written. */
+    CHECK_EQ_INT(PARSE("url", "wss://B.Example/"), PT_OK);
+    CHECK_STR_EQ(cfg.host, "B.Example");
+    CHECK(host_is_curls());
+    CHECK_EQ_INT(PARSE("url", "wss://[2001:db8::7]:9/"), PT_OK);
+    CHECK(host_is_curls());
+}
+
+TEST(url_numeric_host_libcurl_would_look_up_is_refused)
+{
+    /* libcurl would send these to DNS as names. */
+    CHECK_REFUSED(PARSE("url", "wss://192.0.2.300/"), "url", "invalid IPv4 address");
+    CHECK_REFUSED(PARSE("url", "wss://1.2.3.4.5/"), "url", "invalid IPv4 address");
+    CHECK_REFUSED(PARSE("url", "wss://127.0.0.1./"), "url", "invalid IPv4 address");
+    /* Not a number to libcurl either: a name, looked up as written. */
+    CHECK_EQ_INT(PARSE("url", "wss://0x7f.1.2.3.4/"), PT_OK);
+    CHECK_STR_EQ(cfg.host, "0x7f.1.2.3.4");
+    CHECK(host_is_curls());
+}
+
+TEST(url_target_is_path_and_query_as_libcurl_reads_them)
+{
+    CHECK_EQ_INT(PARSE("url", "wss://b.example"), PT_OK);
+    CHECK_STR_EQ(cfg.target, "/");
+    CHECK_EQ_INT(PARSE("url", "wss://b.example:65535?q"), PT_OK);
+    CHECK_STR_EQ(cfg.target, "/?q");
+    CHECK_EQ_INT(PARSE("url", "wss://b.example/a/../v1/compat?x=1&y=a@b"), PT_OK);
+    CHECK_STR_EQ(cfg.target, "/v1/compat?x=1&y=a@b");
+}
+
+TEST(config_free_releases_and_wipes)
+{
+    CHECK_EQ_INT(PARSE("url", URL, "proxy", "http://u:pw@proxy.example:3128"), PT_OK);
+    CHECK(cfg.curlu != NULL);
+    wss_config_free(&cfg);
+    CHECK(is_zeroed(&cfg));
+    wss_config_free(&cfg); /* a freed (zeroed) config again */
+    wss_config_free(NULL);
 }
 
 TEST(url_scheme_is_case_insensitive)
@@ -844,5 +917,11 @@ int main(void)
     RUN(redact_hides_passwords_with_special_characters);
     RUN(redact_without_scheme);
     RUN(redact_cuts_to_the_buffer);
+
+    RUN(url_numeric_hosts_are_named_as_libcurl_dials_them);
+    RUN(url_numeric_host_libcurl_would_look_up_is_refused);
+    RUN(url_target_is_path_and_query_as_libcurl_reads_them);
+    RUN(config_free_releases_and_wipes);
+    wss_config_free(&cfg);
     return tap_done();
 }
