@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "util.h"
 
 /* ---- Wake-ups and waiting ------------------------------------------------- */
 
@@ -176,7 +177,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
             return;
         }
         c->rx_drained = 0;
-        wss_keeper_read(&c->keep, wss_now_ms());
+        wss_keeper_read(&c->keep, ptu_now_ms());
         switch (m.kind) {
         case WSS_MSG_BINARY:
             ptu_counters_in(&c->n, m.len);
@@ -218,5 +219,5 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
         }
     }
     if (c->link && wss_ring_full(&c->ring))
-        wss_keeper_behind(&c->keep, wss_now_ms()); /* stopped for the host */
+        wss_keeper_behind(&c->keep, ptu_now_ms()); /* stopped for the host */
 }

@@ -17,6 +17,7 @@
 #include <nettle/base64.h>
 
 #include "link.h"
+#include "quote.h"
 #include "upgrade.h"
 #include "util.h"
 
@@ -29,7 +30,7 @@ int wss_dial_wait(int sock, short events, int cancel_fd, int64_t deadline_ms)
 {
     for (;;) {
         struct pollfd p[2] = { { sock, events, 0 }, { cancel_fd, POLLIN, 0 } };
-        int64_t left = deadline_ms - wss_now_ms();
+        int64_t left = deadline_ms - ptu_now_ms();
         if (left <= 0)
             return PT_ETIMEDOUT;
         int n = poll(p, cancel_fd >= 0 ? 2 : 1, left > 1000 ? 1000 : (int)left);
@@ -62,46 +63,9 @@ static const char *env_proxy(int tls, const char **no_proxy)
     return NULL;
 }
 
-/* Remove every occurrence of secret from msg (replaced by ***). */
-static void scrub(char *msg, const char *secret)
-{
-    size_t sl = secret ? strlen(secret) : 0;
-    char *p;
-    if (sl < 1)
-        return;
-    while ((p = strstr(msg, secret)) != NULL) {
-        memmove(p + 3, p + sl, strlen(p + sl) + 1);
-        memcpy(p, "***", 3);
-    }
-}
-
-/* The password of a proxy URL ("http://user:pw@host"), to keep it out of
- * messages; copied into buf, "" when there is none. */
-static void proxy_password(const char *url, char *buf, size_t cap)
-{
-    const char *s = url ? strstr(url, "://") : NULL, *at, *colon;
-    buf[0] = '\0';
-    if (!s)
-        return;
-    s += 3;
-    at = strrchr(s, '@');
-    if (!at)
-        return;
-    colon = memchr(s, ':', (size_t)(at - s));
-    if (!colon || (size_t)(at - colon - 1) >= cap)
-        return;
-    memcpy(buf, colon + 1, (size_t)(at - colon - 1));
-    buf[at - colon - 1] = '\0';
-}
-
 void wss_dial_scrub(const wss_dial *d, char *err, size_t errlen)
 {
-    char password[WSS_CONFIG_URL_MAX + 1];
-    if (!err || !errlen || !d->proxy)
-        return;
-    proxy_password(d->proxy, password, sizeof password);
-    scrub(err, password);
-    ptu_wipe(password, sizeof password);
+    ptu_url_scrub(err, errlen, d->proxy);
 }
 
 /* ---- Connecting ---------------------------------------------------------- */
@@ -150,7 +114,7 @@ static int setup_easy(wss_dial *d, const wss_config *cfg, const char *ca_path,
 {
     CURL *e = d->easy;
     const char *no_proxy = NULL, *proxy = NULL;
-    long left = (long)(deadline_ms - wss_now_ms());
+    long left = (long)(deadline_ms - ptu_now_ms());
     CURLcode rc = CURLE_OK;
     if (left < 1)
         left = 1;
@@ -249,7 +213,7 @@ int wss_dial_connect(wss_dial *d, const wss_config *cfg, const char *ca_path, in
         }
         if (done || !running)
             break;
-        int64_t left = deadline_ms - wss_now_ms();
+        int64_t left = deadline_ms - ptu_now_ms();
         if (left <= 0)
             return ptu_err(err, errlen, PT_ETIMEDOUT, "wss dial: timed out connecting to %s:%u",
                            cfg->host, (unsigned)cfg->port);

@@ -12,7 +12,7 @@
  * curl_ws_recv used would skip the bytes libcurl buffered after the 101.
  *
  * Every step is bounded by deadline_ms (monotonic milliseconds, see
- * wss_now_ms) and abandoned as soon as cancel_fd polls readable (-1: no
+ * ptu_now_ms) and abandoned as soon as cancel_fd polls readable (-1: no
  * cancel).  Messages say which step failed and never hold the proxy's
  * password.  One thread at a time per wss_dial.
  */

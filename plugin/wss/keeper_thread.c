@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "keeper.h"
+#include "util.h"
 
 /* The longest the keeper waits: the tick that reads for a host outside
  * recv and notices a change of readers or writers without a wake-up. */
@@ -22,7 +23,7 @@ static int64_t jittered(int64_t ms)
 {
     uint32_t r = 0;
     if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
-        r = (uint32_t)wss_now_ms();
+        r = (uint32_t)ptu_now_ms();
     return wss_keeper_jitter(ms, r);
 }
 
@@ -37,7 +38,7 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     if (wss_conn_closed(c))
         return;
     int rc = wss_link_dial(&c->cfg, &c->id, *c->ca_path ? c->ca_path : NULL, c->close_fd,
-                           wss_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &l, err, sizeof err);
+                           ptu_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &l, err, sizeof err);
     if (rc != PT_OK) {
         if (!wss_conn_closed(c))
             ptu_diag_fail(&c->diag, rc, "wss: reconnect failed: %s", err);
@@ -53,7 +54,7 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     c->link = l;
     c->gen++;
     c->state = PT_STATE_CONNECTED;
-    wss_keeper_link_up(&c->keep, wss_now_ms());
+    wss_keeper_link_up(&c->keep, ptu_now_ms());
     wss_conn_set_epoll_sock(c, wss_link_socket(l));
     ptu_counters_bump(&c->n.reconnects);
     /* Readers: poll the new socket.  The next recv consumes this wake-up
@@ -74,7 +75,7 @@ void *wss_keeper_main(void *arg)
     while (!wss_conn_closed(c)) {
         pthread_mutex_lock(&c->lock);
         int behind = wss_ring_full(&c->ring);
-        wss_keeper_step st = wss_keeper_next(&c->keep, wss_now_ms(), behind);
+        wss_keeper_step st = wss_keeper_next(&c->keep, ptu_now_ms(), behind);
         switch (st.action) {
         case WSS_KEEPER_REDIAL:
             pthread_mutex_unlock(&c->lock);
@@ -118,7 +119,7 @@ void *wss_keeper_main(void *arg)
         int sock = wss_link_socket(c->link);
         pthread_mutex_unlock(&c->lock);
 
-        int64_t left = deadline - wss_now_ms();
+        int64_t left = deadline - ptu_now_ms();
         if (left < 0)
             left = 0;
         if (left > TICK_MS)

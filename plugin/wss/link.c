@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "auth.h"
 #include "dial.h"
 #include "frame.h"
+#include "quote.h"
 #include "util.h"
 
 /* Reads ask for this much room at least: a whole TLS record (16 KiB of
@@ -48,13 +48,6 @@ struct wss_link {
     size_t mask_off;
 };
 
-int64_t wss_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int wss_link_socket(const wss_link *l)
 {
     return (int)l->d.sock;
@@ -85,13 +78,8 @@ static void to_msg(const wss_frame_msg *f, wss_msg *m)
     m->len = f->len;
     m->close_code = f->close_code;
     m->close_reason[0] = '\0';
-    if (m->kind == WSS_MSG_CLOSE && m->len > 2) {
-        size_t n = 0;
-        for (size_t i = 2; i < m->len && n + 1 < sizeof m->close_reason; i++)
-            m->close_reason[n++] =
-                (m->data[i] >= 0x20 && m->data[i] < 0x7f) ? (char)m->data[i] : '?';
-        m->close_reason[n] = '\0';
-    }
+    if (m->kind == WSS_MSG_CLOSE && m->len > 2)
+        ptu_printable(m->close_reason, sizeof m->close_reason, m->data + 2, m->len - 2);
 }
 
 /* Decode what is buffered; read from the socket only when that holds no

@@ -35,7 +35,7 @@ typedef struct wss_msg {
     const unsigned char *data;
     size_t len;
     int close_code;       /* WSS_MSG_CLOSE: the peer's code, 1005 if none */
-    char close_reason[124]; /* WSS_MSG_CLOSE: printable part of the reason */
+    char close_reason[127]; /* WSS_MSG_CLOSE: the reason (<= 123 bytes), printable */
 } wss_msg;
 
 /* Dial: everything from DNS to auth_ok, finished by deadline_ms (monotonic
@@ -97,9 +97,6 @@ uint64_t wss_link_written(const wss_link *l);
  * WSS_AGAIN when the socket is full (poll for POLLOUT and call again), or
  * PT_EIO when the link is dead. */
 int wss_link_flush(wss_link *l, char *err, size_t errlen);
-
-/* Monotonic clock in milliseconds, for deadlines. */
-int64_t wss_now_ms(void);
 
 /* Close the socket and free everything. */
 void wss_link_free(wss_link *l);

@@ -10,6 +10,7 @@
 #include <nettle/base64.h>
 #include <nettle/sha1.h>
 
+#include "quote.h"
 #include "util.h"
 
 #define GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -91,15 +92,7 @@ void wss_upgrade_init(wss_upgrade *u, const char *key)
  * characters then "...". */
 static const char *quote(const char *s, size_t n, char out[WSS_UPGRADE_QUOTE_MAX + 4])
 {
-    size_t keep = n > WSS_UPGRADE_QUOTE_MAX ? WSS_UPGRADE_QUOTE_MAX : n, i;
-    for (i = 0; i < keep; i++)
-        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (keep < n) {
-        memcpy(out + i, "...", 3);
-        i += 3;
-    }
-    out[i] = '\0';
-    return out;
+    return ptu_printable(out, WSS_UPGRADE_QUOTE_MAX + 4, s, n);
 }
 
 static int is_tchar(char c)

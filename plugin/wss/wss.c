@@ -125,11 +125,11 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     }
 
     rc = wss_link_dial(&c->cfg, &c->id, *c->ca_path ? c->ca_path : NULL, -1,
-                       wss_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &c->link, err, errlen);
+                       ptu_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &c->link, err, errlen);
     if (rc != PT_OK)
         goto fail;
     c->state = PT_STATE_CONNECTED;
-    wss_keeper_link_up(&c->keep, wss_now_ms());
+    wss_keeper_link_up(&c->keep, ptu_now_ms());
     wss_conn_set_epoll_sock(c, wss_link_socket(c->link));
     if (pthread_create(&c->keeper, NULL, wss_keeper_main, c) != 0) {
         rc = ptu_err(err, errlen, PT_EIO, "wss dial: cannot start the keeper thread");
@@ -251,7 +251,7 @@ static int wss_send_many(pt_conn *c, const pt_frame *frames, size_t n)
 
 static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout_ms)
 {
-    int64_t deadline = timeout_ms > 0 ? wss_now_ms() + timeout_ms : 0;
+    int64_t deadline = timeout_ms > 0 ? ptu_now_ms() + timeout_ms : 0;
     int rc;
 
     if (!c)
@@ -275,7 +275,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
             wss_msg m = { .kind = WSS_MSG_BINARY };
             m.data = wss_ring_peek(&c->ring, &m.len);
             if (wss_ring_full(&c->ring))
-                wss_keeper_behind(&c->keep, wss_now_ms()); /* the host reads again */
+                wss_keeper_behind(&c->keep, ptu_now_ms()); /* the host reads again */
             wss_conn_deliver(c, &d, &m);
             wss_ring_pop(&c->ring);
             if (wss_ring_empty(&c->ring))
@@ -300,7 +300,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         } else if (timeout_ms < 0) {
             wait_ms = -1;
         } else {
-            int64_t left = deadline - wss_now_ms();
+            int64_t left = deadline - ptu_now_ms();
             if (left <= 0) {
                 rc = PT_ETIMEDOUT;
                 break;
