@@ -66,7 +66,9 @@ int pt_loader_canonical_mode(const char *mode, char *buf, size_t len)
 static size_t search_dirs(const char *dir, const char *dirs[3])
 {
     size_t n = 0;
-    const char *env = getenv("PILOT_TRANSPORT_DIR");
+    /* secure_getenv: a set-user-ID program does not load plugins from a
+     * directory its caller names. */
+    const char *env = secure_getenv("PILOT_TRANSPORT_DIR");
     if (dir && *dir)
         dirs[n++] = dir;
     if (env && *env)
