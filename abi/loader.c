@@ -34,8 +34,19 @@ struct loaded {
 static struct loaded *loaded_list;
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The installed plugin directory, the last place searched.  The tests link
+ * their own build of this file (PT_LOADER_TEST_BUILD) in which a test
+ * decides what is installed, through $PT_TEST_INSTALLED_DIR, so that what
+ * is installed on the machine never changes a test's result.  The library
+ * and the host that get installed are built without it and only ever
+ * search PT_PLUGIN_DIR here. */
 const char *pt_loader_default_dir(void)
 {
+#ifdef PT_LOADER_TEST_BUILD
+    const char *test_dir = secure_getenv("PT_TEST_INSTALLED_DIR");
+    if (test_dir && *test_dir)
+        return test_dir;
+#endif
     return PT_PLUGIN_DIR;
 }
 
@@ -73,7 +84,7 @@ static size_t search_dirs(const char *dir, const char *dirs[3])
         dirs[n++] = dir;
     if (env && *env)
         dirs[n++] = env;
-    dirs[n++] = PT_PLUGIN_DIR;
+    dirs[n++] = pt_loader_default_dir();
     return n;
 }
 
