@@ -34,8 +34,19 @@ struct loaded {
 static struct loaded *loaded_list;
 static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The installed plugin directory, the last place searched.  The tests link
+ * their own build of this file (PT_LOADER_TEST_BUILD) in which a test
+ * decides what is installed, through $PT_TEST_INSTALLED_DIR, so that what
+ * is installed on the machine never changes a test's result.  The library
+ * and the host that get installed are built without it and only ever
+ * search PT_PLUGIN_DIR here. */
 const char *pt_loader_default_dir(void)
 {
+#ifdef PT_LOADER_TEST_BUILD
+    const char *test_dir = secure_getenv("PT_TEST_INSTALLED_DIR");
+    if (test_dir && *test_dir)
+        return test_dir;
+#endif
     return PT_PLUGIN_DIR;
 }
 
@@ -66,12 +77,14 @@ int pt_loader_canonical_mode(const char *mode, char *buf, size_t len)
 static size_t search_dirs(const char *dir, const char *dirs[3])
 {
     size_t n = 0;
-    const char *env = getenv("PILOT_TRANSPORT_DIR");
+    /* secure_getenv: a set-user-ID program does not load plugins from a
+     * directory its caller names. */
+    const char *env = secure_getenv("PILOT_TRANSPORT_DIR");
     if (dir && *dir)
         dirs[n++] = dir;
     if (env && *env)
         dirs[n++] = env;
-    dirs[n++] = PT_PLUGIN_DIR;
+    dirs[n++] = pt_loader_default_dir();
     return n;
 }
 

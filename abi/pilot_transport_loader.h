@@ -7,7 +7,8 @@
  * "pilot-transport-wss.so".  Modes are case-insensitive; "compat" is an
  * alias of "wss" (the Pilot daemon's name for it).  Plugins are searched in
  *   1. the directory the host passes (e.g. its -transport-dir flag),
- *   2. $PILOT_TRANSPORT_DIR,
+ *   2. $PILOT_TRANSPORT_DIR (read with secure_getenv: not in a set-user-ID
+ *      or set-group-ID process),
  *   3. the installed plugin directory (pt_loader_default_dir()),
  * and the first file that exists is loaded; if it is broken, loading fails
  * (there is no silent fall-through to another copy).  Loaded plugins stay

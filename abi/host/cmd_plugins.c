@@ -61,7 +61,7 @@ int cmd_plugins(int argc, char **argv)
     if (found == 0) {
         host_error(&h, "no plugins found (looked in %s%s%s%s)",
                    h.transport_dir ? h.transport_dir : "", h.transport_dir ? ", " : "",
-                   getenv("PILOT_TRANSPORT_DIR") ? "$PILOT_TRANSPORT_DIR, " : "",
+                   secure_getenv("PILOT_TRANSPORT_DIR") ? "$PILOT_TRANSPORT_DIR, " : "",
                    pt_loader_default_dir());
         return EXIT_FAIL;
     }

@@ -1,7 +1,9 @@
 /*
  * main.c -- pilot-transport, the reference host: loads a transport plugin
  * by mode at run time and uses it the way the Pilot daemon uses its
- * transport.  Only the public headers and the loader are used here.
+ * transport.  Plugins are reached only through the public headers and the
+ * loader; the commands also use the internal helpers of lib/ (parsing,
+ * addresses, identity files, Pilot packets).
  */
 #include "config.h"
 

@@ -353,12 +353,12 @@ start_beacon timeout --auth-timeout=1
 ok $? "a beacon with --auth-timeout=1 starts ($PORT)"
 
 # Closed at 1 s, well before the 10 s default; the upper bound allows for a
-# slow (valgrind) beacon.
+# busy machine (5 s) and a slow (valgrind) beacon.
 stats
 wsc upgrade challenge next
 after=$(sed -n 's/^CLOSE 1008 auth timeout after=\([0-9]*\)\..*/\1/p' "$TMP/out")
 [ "$RC" -eq 0 ] && [ -n "$after" ] && [ "$after" -ge 1 ] &&
-    [ "$after" -le $((1 + 2 * SCALE)) ] && stats && grew drops 1 && grew auth_fail 0
+    [ "$after" -le $((1 + 5 * SCALE)) ] && stats && grew drops 1 && grew auth_fail 0
 ok $? "a client that never replies is closed after 1 s with 1008 auth timeout, drops +1"
 
 unset OUT

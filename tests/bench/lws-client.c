@@ -20,7 +20,7 @@
  *   lws-client --port=N --ca=F --identity=F --node-id=N --count=N --size=B
  *              --window=W
  *
- * Frames are those of lib/bench_frame.h (sequence, send time, pattern);
+ * Frames are those of bench_frame.h (sequence, send time, pattern);
  * at most W are unanswered; every echo is checked.  The clock starts at
  * auth_ok, as echo-bench's does after its dial.  Prints the line
  * echo-bench and raw-tls client print:

@@ -335,16 +335,18 @@ TEST(flood_is_held_back_by_tcp_and_memory_stays_bounded)
  * and redial: that would drop every frame waiting in TCP and at the beacon
  * (and, with the ring still full, do it again every period).  Nor may it
  * fall silent: a beacon drops a peer it has heard nothing from for its
- * idle timeout (here 1 s, 5 idle-pings), and the pause is longer. */
+ * idle timeout (here 2 s, 8 idle-pings), and the pause is longer.  The
+ * pong timeout leaves a busy machine a second to read a pong before the
+ * ring is full. */
 TEST(host_pausing_longer_than_idle_ping_keeps_its_connection)
 {
     char idle[48];
-    snprintf(idle, sizeof idle, "--idle-timeout=%d", scale);
+    snprintf(idle, sizeof idle, "--idle-timeout=%d", 2 * scale);
     const char *flags[] = { "--mode=relay", idle, NULL };
-    const char *kv[] = { "recv-buffer", PT_STRINGIFY(RING), "idle-ping", dur(200),
-                         "pong-timeout", dur(200), NULL };
+    const char *kv[] = { "recv-buffer", PT_STRINGIFY(RING), "idle-ping", dur(250),
+                         "pong-timeout", dur(1000), NULL };
     /* 4 rings: the ring fills, the rest waits in TCP. */
-    flood(flags, kv, 4 * RING, 1600, 0);
+    flood(flags, kv, 4 * RING, 2500, 0);
 }
 
 /* ---- Dial/close cycles ---------------------------------------------------- */

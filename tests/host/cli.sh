@@ -78,7 +78,9 @@ ok $? "plugins reports broken plugins and exits 1"
 host probe -transport=nullfn -transport-dir "$PT_TEST_PLUGINS"; check 1 'mandatory function send\(\) missing' err
 ok $? "a broken plugin is reported, not silently skipped"
 
-PILOT_TRANSPORT_DIR=$TMP host plugins; check 1 'no plugins found' err
+# Nothing in any of the three places: the environment's, and the tests'
+# stand-in for the installed directory.
+PILOT_TRANSPORT_DIR=$TMP PT_TEST_INSTALLED_DIR=$TMP host plugins; check 1 'no plugins found' err
 ok $? "no plugins found is an error"
 
 done_testing

@@ -2,7 +2,10 @@
  * test-loader.c -- the loader: search order, aliases, and every way a
  * plugin file can be unusable (the broken plugins of tests/plugins/).
  * Needs PILOT_TRANSPORT_DIR (the built plugins) and PT_TEST_PLUGINS (the
- * broken ones), which make check sets.
+ * broken ones), which make check sets.  Linked with the tests' loader, whose
+ * installed directory is $PT_TEST_INSTALLED_DIR: the tests that depend on
+ * what is installed set it themselves, so they pass whatever this machine
+ * has installed (tests/install.sh checks that).
  */
 #include "config.h"
 
@@ -15,8 +18,20 @@
 #include "tap.h"
 
 static char err[2048];
-static const char *broken_dir, *plugin_dir;
-static char tmpdir[256];
+static const char *broken_dir, *plugin_dir, *installed_dir;
+static char tmpdir[256], emptydir[300], installed_copy[1024];
+
+/* Stand d in for the installed directory; NULL puts back the one the
+ * program started with. */
+static void set_installed_dir(const char *d)
+{
+    if (!d)
+        d = installed_dir;
+    if (d)
+        setenv("PT_TEST_INSTALLED_DIR", d, 1);
+    else
+        unsetenv("PT_TEST_INSTALLED_DIR");
+}
 
 static int load(const char *mode, const char *dir, const pt_plugin **p)
 {
@@ -131,10 +146,38 @@ TEST(env_dir_is_used_when_no_host_dir)
 {
     const pt_plugin *p = NULL;
     setenv("PILOT_TRANSPORT_DIR", broken_dir, 1);
+    set_installed_dir(emptydir); /* nothing installed: no udp anywhere */
     CHECK_EQ_INT(load("newer", NULL, &p), PT_OK);
     CHECK_EQ_INT(load("udp", NULL, &p), PT_ENOTFOUND);
     CHECK_STR_CONTAINS(err, broken_dir);
+    CHECK_STR_CONTAINS(err, emptydir);
+    set_installed_dir(NULL);
     setenv("PILOT_TRANSPORT_DIR", plugin_dir, 1);
+}
+
+TEST(installed_dir_is_searched_last_without_fallthrough)
+{
+    const pt_plugin *p = NULL;
+    char inst[300], path[512], from[512];
+    /* A broken "udp" installed; the good one in the env dir shadows it. */
+    snprintf(inst, sizeof inst, "%s/installed", tmpdir);
+    snprintf(path, sizeof path, "%s/pilot-transport-udp.so", inst);
+    snprintf(from, sizeof from, "%s/pilot-transport-badmajor.so", broken_dir);
+    CHECK_EQ_INT(mkdir(inst, 0700), 0);
+    copy_file(from, path);
+    set_installed_dir(inst);
+    CHECK_STR_EQ(pt_loader_default_dir(), inst);
+    CHECK_EQ_INT(load("udp", NULL, &p), PT_OK);
+    CHECK(p && strcmp(p->name, "udp") == 0);
+    /* Nothing earlier has it: the installed one is loaded, and its
+     * failure reported. */
+    unsetenv("PILOT_TRANSPORT_DIR");
+    CHECK_EQ_INT(load("udp", NULL, &p), PT_EABI);
+    CHECK_STR_CONTAINS(err, path);
+    setenv("PILOT_TRANSPORT_DIR", plugin_dir, 1);
+    set_installed_dir(NULL);
+    unlink(path);
+    rmdir(inst);
 }
 
 TEST(wrong_major_is_refused_with_both_versions)
@@ -308,6 +351,11 @@ int main(void)
 {
     broken_dir = getenv("PT_TEST_PLUGINS");
     plugin_dir = getenv("PILOT_TRANSPORT_DIR");
+    /* A copy: setenv may replace the string getenv returned. */
+    if (getenv("PT_TEST_INSTALLED_DIR")) {
+        snprintf(installed_copy, sizeof installed_copy, "%s", getenv("PT_TEST_INSTALLED_DIR"));
+        installed_dir = installed_copy;
+    }
     if (!broken_dir || !plugin_dir) {
         printf("Bail out! PT_TEST_PLUGINS and PILOT_TRANSPORT_DIR must be set (run via make check)\n");
         return 1;
@@ -315,6 +363,11 @@ int main(void)
     snprintf(tmpdir, sizeof tmpdir, "%s/pt-loader-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(tmpdir)) {
         printf("Bail out! mkdtemp failed\n");
+        return 1;
+    }
+    snprintf(emptydir, sizeof emptydir, "%s/empty", tmpdir);
+    if (mkdir(emptydir, 0700) != 0) {
+        printf("Bail out! cannot make %s\n", emptydir);
         return 1;
     }
     RUN(loads_udp_plugin_from_env_dir);
@@ -326,6 +379,7 @@ int main(void)
     RUN(not_found_says_where_it_looked);
     RUN(host_dir_is_searched_before_env_without_fallthrough);
     RUN(env_dir_is_used_when_no_host_dir);
+    RUN(installed_dir_is_searched_last_without_fallthrough);
     RUN(wrong_major_is_refused_with_both_versions);
     RUN(short_descriptor_is_refused);
     RUN(header_only_descriptor_is_refused);
@@ -341,6 +395,7 @@ int main(void)
     RUN(list_finds_each_mode_once);
     RUN(every_error_code_has_its_own_text);
     RUN(addresses_format_as_host_port);
+    rmdir(emptydir);
     rmdir(tmpdir);
     return tap_done();
 }

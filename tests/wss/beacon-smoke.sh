@@ -30,15 +30,33 @@ wait_for() {
     return 1
 }
 
-# upgrade PATH [SUBPROTOCOL]: a WebSocket upgrade by hand; response
-# (headers, then whatever frames came within 3 s) in $TMP/up.
+# upgrade PATH [SUBPROTOCOL]: a WebSocket upgrade by hand; the response in
+# $TMP/up.txt: a refusal whole, or after a 101 the headers and the frames up
+# to the auth challenge's closing brace.  curl would read on after a 101
+# until its -m, so it is stopped once the challenge is in (the -m is only a
+# cap, generous for a busy machine).
 upgrade() {
-    local proto=()
+    local proto=() chunk='' curl_pid fd
     [ -n "${2:-}" ] && proto=(-H "Sec-WebSocket-Protocol: $2")
-    curl -sS --http1.1 -i -m 3 --cacert "$CERTS/ca.pem" \
+    rm -f "$TMP/up.fifo"
+    mkfifo "$TMP/up.fifo"
+    curl -sS --http1.1 -i -N -m $((20 * ${PT_TIME_SCALE:-1})) --cacert "$CERTS/ca.pem" \
         -H "Connection: Upgrade" -H "Upgrade: websocket" \
         -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: $WS_KEY" "${proto[@]}" \
-        "https://localhost:$PORT$1" -o "$TMP/up" 2>/dev/null
+        "https://localhost:$PORT$1" >"$TMP/up.fifo" 2>/dev/null &
+    curl_pid=$!
+    exec {fd}<"$TMP/up.fifo"
+    : >"$TMP/up"
+    # Chunks end at '}' (there is none in the headers); EOF ends a refusal,
+    # and what came after its last '}' is left in chunk.
+    while IFS= read -r -d '}' chunk <&"$fd"; do
+        printf '%s}' "$chunk" >>"$TMP/up"
+        [[ $chunk == *'"type":"auth_challenge"'* ]] && chunk='' && break
+    done
+    printf '%s' "$chunk" >>"$TMP/up"
+    kill "$curl_pid" 2>/dev/null
+    wait "$curl_pid" 2>/dev/null
+    exec {fd}<&-
     tr -d '\r' <"$TMP/up" >"$TMP/up.txt"
 }
 

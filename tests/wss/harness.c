@@ -35,6 +35,11 @@ const char *dur(int ms)
     return b;
 }
 
+int64_t ceiling_ms(int64_t ms)
+{
+    return (ms + LOAD_SLACK_MS) * scale;
+}
+
 /* ---- The beacon process ------------------------------------------------- */
 
 int64_t now_ms(void)

@@ -31,6 +31,14 @@ extern char err[PT_ERRMSG_MAX]; /* the last dial's error */
  * PT_TIME_SCALE=10 and every duration stretches with it. */
 extern int scale;
 
+/* A busy machine (two cores running builds beside the tests) can keep a
+ * process from a CPU for a good part of a second, more than once.  Upper
+ * bounds on how long something took get this much on top of what the code
+ * under test needs; lower bounds get nothing. */
+#define LOAD_SLACK_MS 3000
+/* The ceiling for something that needs ms: (ms + LOAD_SLACK_MS), scaled. */
+int64_t ceiling_ms(int64_t ms);
+
 int harness_init(void);
 void harness_cleanup(void);
 
