@@ -1,9 +1,10 @@
 #!/bin/bash
 # The development beacon's policy seen from outside (SPEC 3): every auth
 # refusal is a close 1008 "auth failed" counted in auth_fail, the auth
-# timeout, the 64 KiB message limit, one connection per node id, the peer
-# cap, /health, and staying up through garbage, plain HTTP, a huge header
-# and a slowloris client.  Real processes on loopback with real TLS; every
+# timeout, the idle timeout (and the production beacon's idle rule,
+# --idle-data-only), the 64 KiB message limit, one connection per node
+# id, the peer cap, /health, and staying up through garbage, plain HTTP, a
+# huge header and a slowloris client.  Real processes on loopback with real TLS; every
 # wait is for a line (tail -f or a fifo), never a fixed sleep.
 #
 # Clients: the reference host (probe, echo, echo-bench over wss), and
@@ -261,8 +262,8 @@ ok $? "before auth, a 65537-byte text message drops the peer too: close 1009, dr
 stats
 unset OUT
 start_node7 first
-first=$NODE_PID
 ok $? "a first node 7 connects and authenticates (echo -log-level=info)"
+first=$NODE_PID
 
 from=$(lines "$BEACON_ERR")
 wss probe -identity "$TMP/id7.json" -node-id 7
@@ -364,6 +365,120 @@ stop_beacon
 [ "$BEACON_RC" -eq 0 ]
 ok $? "that beacon exits 0 on SIGTERM"
 
+# ---- the production idle rule: --idle-data-only (SPEC 6) --------------------
+
+# The production beacon drops a peer after the idle timeout without a data
+# message (text or binary); it answers pings, but they do not reset that
+# clock, and the drop is a TCP EOF with no close frame.  A short timeout,
+# generous upper bounds (a loaded machine).
+IDLE=$((2 * SCALE))
+
+# ended_idle: the last line of $TMP/out is an EOF (no close frame) between
+# IDLE and IDLE + 5 s (times SCALE) after the client's last data message,
+# with at least 2 pongs before it when $1 is "pongs".
+ended_idle() {
+    local last idle pongs
+    last=$(tail -n 1 "$TMP/out")
+    idle=$(counter idle "$last")
+    idle=${idle%%.*}
+    pongs=$(counter pongs "$last")
+    echo "# $last"
+    [[ $last == 'EOF '* ]] && [ "$idle" -ge "$IDLE" ] && [ "$idle" -le $((IDLE + 5 * SCALE)) ] &&
+        { [ "${1:-}" != pongs ] || [ "$pongs" -ge 2 ]; }
+}
+
+unset OUT
+start_beacon idle --idle-timeout="$IDLE" --idle-data-only
+ok $? "a beacon with --idle-timeout=$IDLE --idle-data-only starts ($PORT)"
+
+from=$(lines "$BEACON_ERR")
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:ping:0.5:$((IDLE + 20 * SCALE))
+[ "$RC" -eq 0 ] && ended_idle pongs && stats && grew drops 1 &&
+    logged "$from" 'without a close frame: no data message for the idle timeout'
+ok $? "--idle-data-only: a peer that only pings (answered) is dropped after $IDLE s: EOF, no close frame"
+
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:text:0.5:$((2 * IDLE)) \
+    keep:ping:0.5:$((IDLE + 20 * SCALE))
+[ "$RC" -eq 0 ] && grep -q '^KEPT ' "$TMP/out"
+ok $? "--idle-data-only: a peer that sends a text every 0.5 s is kept for twice the timeout"
+ended_idle pongs && stats && grew drops 1
+ok $? "--idle-data-only: once its texts stop, its pings do not keep it: EOF $IDLE s after the last text"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+# Without the option, as before: any traffic counts, pings too, and the
+# idle drop is a close frame.
+start_beacon idle-any --idle-timeout="$IDLE"
+ok $? "a beacon with --idle-timeout=$IDLE alone starts ($PORT)"
+
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next keep:ping:0.5:$((2 * IDLE)) next
+[ "$RC" -eq 0 ] && grep -q '^KEPT ' "$TMP/out"
+ok $? "without --idle-data-only, pings count: a peer that only pings is kept for twice the timeout"
+tail -n 1 "$TMP/out" | grep -q '^CLOSE 1001 idle timeout ' && stats && grew drops 1
+ok $? "without --idle-data-only, a silent peer is closed with a close frame, 1001 idle timeout"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+# ---- --close-after-auth: accepted, then dropped -----------------------------
+
+# The production beacon's replacement close (1000 "replaced") right after
+# auth_ok, on every connection: a client sees a beacon that accepts it and
+# then drops it at once.
+
+# closed_after_auth_ok CODE REASON: wsc's steps upgrade challenge reply
+# next next saw auth_ok, then the close CODE REASON.
+closed_after_auth_ok() {
+    [ "$RC" -eq 0 ] && [ "$(sed -n 4p "$TMP/out")" = 'TEXT {"type":"auth_ok"}' ] &&
+        [[ $(sed -n 5p "$TMP/out") == "CLOSE $1 $2 "* ]]
+}
+
+unset OUT
+start_beacon close-after-auth --close-after-auth
+ok $? "a beacon with --close-after-auth starts ($PORT)"
+
+from=$(lines "$BEACON_ERR")
+stats
+wsc upgrade challenge reply:7:"$TMP/id7.json" next next
+closed_after_auth_ok 1000 replaced && stats && grew auth_ok 1 && grew drops 1 &&
+    logged "$from" 'closing right after auth_ok with 1000 replaced'
+ok $? "--close-after-auth: auth_ok, then at once close 1000 replaced; drops +1"
+
+start_node7 churn
+ok $? "a node 7 (host echo) connects to it"
+churn=$NODE_PID
+
+# Its transport takes the close as the replacement it is and dials again.
+wait_line "$TMP/churn.err" 0 'beacon closed the connection: 1000 replaced' &&
+    wait_line "$TMP/churn.err" 0 'reconnected'
+ok $? "the node's transport logs close 1000 replaced and reconnects"
+kill -TERM "$churn"
+wait "$churn"
+
+unset OUT
+stop_beacon
+[ "$BEACON_RC" -eq 0 ]
+ok $? "that beacon exits 0 on SIGTERM"
+
+start_beacon close-4000 --close-after-auth='4000:try another beacon'
+wsc upgrade challenge reply:7:"$TMP/id7.json" next next
+closed_after_auth_ok 4000 'try another beacon'
+ok $? "--close-after-auth=4000:REASON closes with that code and reason"
+unset OUT
+stop_beacon
+
+rc=0
+"$PT_BEACON" --plaintext --close-after-auth=1005 >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'invalid value for --close-after-auth' "$TMP/bad.err"
+ok $? "--close-after-auth=1005 (a code no endpoint may send) is a usage error (status $rc)"
+
 # ---- --reject-auth -----------------------------------------------------------
 
 unset OUT
@@ -389,8 +504,8 @@ start_beacon cap --max-peers=1
 ok $? "a beacon with --max-peers=1 starts ($PORT)"
 
 start_node7 holder
-holder=$NODE_PID
 ok $? "node 7 takes the only place"
+holder=$NODE_PID
 
 stats
 wss probe -identity "$TMP/id8.json" -node-id 8

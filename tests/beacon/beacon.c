@@ -38,6 +38,10 @@ static const char usage_text[] =
     "  --subprotocol=NAME        subprotocol the beacon selects (pilot.v1)\n"
     "  --auth-timeout=SECONDS    time allowed for auth (10)\n"
     "  --idle-timeout=SECONDS    drop peers silent this long (90)\n"
+    "  --idle-data-only          the production beacon's idle rule: only data\n"
+    "                            messages (text or binary) count as traffic, not\n"
+    "                            pings, and an idle peer is dropped without a\n"
+    "                            close frame (TCP EOF)\n"
     "  --max-peers=N             refuse upgrades with 503 beyond N peers (0: no cap)\n"
     "  --verbose                 libwebsockets' own log too\n"
     "faults, for the client's tests:\n"
@@ -53,6 +57,10 @@ static const char usage_text[] =
     "  --text-after-auth         after auth_ok, send the text {\"type\":\"future\"}\n"
     "  --fragment                echo each message as 3 frames (first + 2 continuations)\n"
     "  --ping-after-auth         after auth_ok, send one ping\n"
+    "  --close-after-auth[=CODE[:REASON]]\n"
+    "                            right after auth_ok, close the connection with\n"
+    "                            CODE and REASON (1000 \"replaced\", as when a\n"
+    "                            node's newer connection replaces it)\n"
     "output: READY on stdout; the log and STATS lines (at SIGUSR1 and exit) on\n"
     "stderr; GET /health answers ok, GET /stats the counters as JSON.\n";
 
@@ -169,6 +177,39 @@ static int parse_listen(const char *v, bc_opts *o)
     return 0;
 }
 
+/* --close-after-auth[=CODE[:REASON]]: a code a server may send (RFC 6455
+ * 7.4: not 1004-1006 or 1015, nothing reserved) and a reason that fits a
+ * close frame, printable ASCII.  Without a value: 1000 "replaced". */
+static int parse_close(const char *v, bc_opts *o)
+{
+    const char *colon;
+    char code[8];
+    uint64_t n;
+    size_t len;
+
+    o->close_after_auth = 1000;
+    o->close_reason = BC_REASON_REPLACED;
+    if (!v)
+        return 0;
+    colon = strchr(v, ':');
+    len = colon ? (size_t)(colon - v) : strlen(v);
+    if (len >= sizeof code)
+        return -1;
+    memcpy(code, v, len);
+    code[len] = '\0';
+    if (ptu_parse_u64(code, 4999, &n) != 0 || n < 1000 || (n >= 1004 && n <= 1006) ||
+        (n >= 1015 && n < 3000))
+        return -1;
+    o->close_after_auth = (int)n;
+    o->close_reason = colon ? colon + 1 : "";
+    if (strlen(o->close_reason) > 123)
+        return -1;
+    for (const char *c = o->close_reason; *c; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            return -1;
+    return 0;
+}
+
 static int parse_uint(const char *v, uint64_t max, unsigned *out)
 {
     uint64_t n;
@@ -185,6 +226,7 @@ static int parse_arg(const char *arg, bc_opts *o)
         { "plaintext", offsetof(bc_opts, plaintext) },
         { "legacy-auth", offsetof(bc_opts, legacy_auth) },
         { "verbose", offsetof(bc_opts, verbose) },
+        { "idle-data-only", offsetof(bc_opts, idle_data_only) },
         { "reject-auth", offsetof(bc_opts, reject_auth) },
         { "no-auth-ok", offsetof(bc_opts, no_auth_ok) },
         { "no-pong", offsetof(bc_opts, no_pong) },
@@ -211,6 +253,12 @@ static int parse_arg(const char *arg, bc_opts *o)
     name[nlen] = '\0';
     v = eq ? eq + 1 : NULL;
 
+    if (strcmp(name, "close-after-auth") == 0) { /* its value is optional */
+        if (parse_close(v, o) == 0)
+            return 0;
+        fprintf(stderr, "pilot-beacon-dev: invalid value for --%s: \"%s\"\n", name, v);
+        return -1;
+    }
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         if (strcmp(name, flags[i].name) == 0) {
             if (v) {

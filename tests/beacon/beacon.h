@@ -57,6 +57,9 @@ typedef struct bc_opts {
     const char *subprotocol;  /* what the beacon selects */
     unsigned auth_timeout;    /* seconds */
     unsigned idle_timeout;    /* seconds */
+    int idle_data_only;       /* the production beacon's idle rule (SPEC 6):
+                               * only data messages reset the idle clock, and
+                               * the idle drop is a TCP EOF, no close frame */
     unsigned max_peers;       /* 0: no cap */
     int verbose;
     /* Faults for the client's tests. */
@@ -70,7 +73,13 @@ typedef struct bc_opts {
     int text_after_auth;
     int fragment;
     int ping_after_auth;
+    int close_after_auth;     /* close right after auth_ok with this code */
+    const char *close_reason; /* and this reason */
 } bc_opts;
+
+/* The reason of the close that ends a replaced connection (SPEC 3), also
+ * --close-after-auth's default (with code 1000). */
+#define BC_REASON_REPLACED "replaced"
 
 /* The counters printed as the STATS line. */
 typedef struct bc_stats {
@@ -83,7 +92,7 @@ typedef struct bc_stats {
     uint64_t bytes_in;   /* their payload bytes */
     uint64_t bytes_out;
     uint64_t drops;      /* peers dropped by the beacon: too large, auth or
-                          * idle timeout, --drop-after */
+                          * idle timeout, --drop-after, --close-after-auth */
     uint64_t refused;    /* upgrades refused with an HTTP status */
     /* Relay mode. */
     uint64_t relayed;    /* Relay messages delivered as RelayDeliver */

@@ -85,7 +85,7 @@ typedef struct bc_peer {
     int drop_pending;            /* --drop-after: the N-th message came */
     int drop_ready;              /* --drop-after: its echo is written */
     int close_code;              /* close_later(): code and reason */
-    char close_reason[48];
+    char close_reason[124];      /* at most 123 bytes in a close frame */
 } bc_peer;
 
 /* Room for an HTTP body (the /stats JSON is the longest). */
@@ -204,19 +204,27 @@ static void close_later(bc_peer *p, int code, const char *reason)
     lws_callback_on_writable(p->wsi);
 }
 
-/* --drop-after: shut the TCP connection down under libwebsockets' feet: no
- * close frame, no TLS close_notify; the close frame libwebsockets then tries
- * to send fails on the dead socket. */
-static int drop_abruptly(bc_peer *p)
+/* --drop-after, --idle-data-only: shut the TCP connection down under
+ * libwebsockets' feet: the peer sees EOF, no close frame, no TLS
+ * close_notify; the close frame libwebsockets then tries to send fails on
+ * the dead socket.  Returns -1 for the callback to return. */
+static int drop_abruptly(bc_peer *p, const char *why)
 {
     int fd = lws_get_socket_fd(p->wsi);
     S.st->drops++;
-    logf_peer(p, "dropping the connection after %" PRIu64 " messages (--drop-after)",
-              p->data_in);
+    logf_peer(p, "dropping the connection without a close frame: %s", why);
     if (fd >= 0)
         shutdown(fd, SHUT_RDWR);
     p->state = PS_DONE;
     return -1;
+}
+
+/* drop_abruptly() for --drop-after. */
+static int drop_after_n(bc_peer *p)
+{
+    char why[80];
+    snprintf(why, sizeof why, "after %" PRIu64 " messages (--drop-after)", p->data_in);
+    return drop_abruptly(p, why);
 }
 
 static int auth_fail(bc_peer *p, const char *why)
@@ -267,7 +275,7 @@ static void replace_older(bc_peer *p)
         if (q == p || q->node_id != p->node_id || q->state == PS_DONE)
             continue;
         logf_peer(q, "replaced by conn %u", p->serial);
-        close_later(q, LWS_CLOSE_STATUS_NORMAL, "replaced");
+        close_later(q, LWS_CLOSE_STATUS_NORMAL, BC_REASON_REPLACED);
     }
 }
 
@@ -341,7 +349,7 @@ static int on_message(bc_peer *p, int binary, const unsigned char *buf, size_t l
     if (S.o->mode == BC_MODE_RELAY)
         bc_relay_from_peer(p->node_id, buf, len);
     if (last && S.o->mode != BC_MODE_ECHO)
-        return drop_abruptly(p);
+        return drop_after_n(p);
     if (S.o->mode != BC_MODE_ECHO)
         return 0;
     if (p->txq_bytes + len > TXQ_MAX_BYTES) {
@@ -400,7 +408,7 @@ static int write_head(bc_peer *p)
 {
     bc_msg *m = p->txq;
     size_t off = 0, len = m->len;
-    int flags, last_part = 1;
+    int flags, last_part = 1, close_after;
 
     switch (m->kind) {
     case MSG_TEXT:
@@ -444,7 +452,16 @@ static int write_head(bc_peer *p)
         lws_rx_flow_control(p->wsi, 0);
         logf_peer(p, "not reading any more: pings go unanswered (--no-pong)");
     }
+    close_after = m->is_auth_ok && S.o->close_after_auth;
     dequeue(p);
+    if (close_after) {
+        /* The way a replaced connection ends (replace_older): whatever
+         * was queued behind auth_ok goes with it. */
+        S.st->drops++;
+        logf_peer(p, "closing right after auth_ok with %d %s (--close-after-auth)",
+                  S.o->close_after_auth, S.o->close_reason);
+        close_later(p, S.o->close_after_auth, S.o->close_reason);
+    }
     return 0;
 }
 
@@ -460,7 +477,7 @@ static int peer_writeable(bc_peer *p)
             lws_callback_on_writable(p->wsi);
             return 0;
         }
-        return drop_abruptly(p);
+        return drop_after_n(p);
     }
     if (!p->txq || p->state == PS_DONE)
         return 0;
@@ -473,7 +490,9 @@ static int peer_writeable(bc_peer *p)
 
 /* How long the peer has sent nothing, in ms.  The kernel knows about every
  * byte (pings included, which libwebsockets answers without telling us);
- * without it, the time since the last message. */
+ * without it, the time since the last message.  --idle-data-only: only the
+ * time since the last data message (text or binary), as the production
+ * beacon counts it (SPEC 6): pings do not keep a peer. */
 static uint64_t idle_ms(const bc_peer *p)
 {
     struct tcp_info ti;
@@ -481,6 +500,8 @@ static uint64_t idle_ms(const bc_peer *p)
     uint64_t since_msg = now_ms() - p->rx_last_ms;
     int fd = lws_get_socket_fd(p->wsi);
 
+    if (S.o->idle_data_only)
+        return since_msg;
     if (fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 &&
         ti.tcpi_last_data_recv < since_msg)
         return ti.tcpi_last_data_recv;
@@ -500,6 +521,8 @@ static int peer_timer(bc_peer *p)
         return 0;
     case PS_AUTHED:
         idle = idle_ms(p);
+        if (idle >= limit && S.o->idle_data_only)
+            return drop_abruptly(p, "no data message for the idle timeout (--idle-data-only)");
         if (idle >= limit) {
             S.st->drops++;
             logf_peer(p, "idle for %u s: dropping the peer", S.o->idle_timeout);
