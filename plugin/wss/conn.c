@@ -12,6 +12,10 @@
 
 #include "conn.h"
 
+/* The reason of the beacon's close when a newer connection of the same
+ * node replaced this one (SPEC 3, 6). */
+#define WSS_CLOSE_REPLACED "replaced"
+
 /* ---- Wake-ups and waiting ------------------------------------------------- */
 
 void wss_conn_signal_fd(int fd)
@@ -122,7 +126,7 @@ void wss_conn_drop_link(pt_conn *c, int code, const char *why)
     c->state = PT_STATE_RECONNECTING;
     c->rx_drained = 0;
     c->pong_pending = c->ping_pending = 0;
-    wss_keeper_link_down(&c->keep);
+    wss_keeper_link_down(&c->keep, wss_now_ms());
     wss_conn_signal_fd(c->keeper_fd);
 }
 
@@ -141,6 +145,22 @@ void wss_conn_send_close(pt_conn *c, int code, const char *reason)
     /* Behind whatever is queued: it never cuts into a message. */
     if (wss_link_queue(c->link, WSS_MSG_CLOSE, buf, rl + 2) == PT_OK)
         wss_link_flush(c->link, ignore, sizeof ignore);
+}
+
+/* The beacon's close as the cause of a drop.  1000 "replaced" is a cause
+ * of its own, worth a warning: a newer connection with our node id took
+ * over (SPEC 3), most likely another daemon with the same identity, and
+ * the two would go on replacing each other. */
+static void close_cause(const pt_conn *c, const wss_msg *m, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "beacon closed the connection: %d%s%s", m->close_code,
+                     *m->close_reason ? " " : "", m->close_reason);
+    if (m->close_code == 1000 && strcmp(m->close_reason, WSS_CLOSE_REPLACED) == 0 && n > 0 &&
+        (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n,
+                 ": another connection with node id %u replaced this one (is another "
+                 "daemon using this identity?)",
+                 (unsigned)c->id.node_id);
 }
 
 void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
@@ -205,9 +225,8 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
             wss_keeper_pong(&c->keep);
             break;
         case WSS_MSG_CLOSE: {
-            char reason[200];
-            snprintf(reason, sizeof reason, "beacon closed the connection: %d%s%s", m.close_code,
-                     *m.close_reason ? " " : "", m.close_reason);
+            char reason[PT_ERRMSG_MAX - 64];
+            close_cause(c, &m, reason, sizeof reason);
             /* Answer a close the beacon started; after close() ours is
              * already out, and RFC 6455 allows no second one. */
             if (c->state == PT_STATE_CONNECTED && !wss_conn_closed(c))

@@ -7,17 +7,22 @@ void wss_keeper_init(wss_keeper *k, int64_t idle_ping_ms, int64_t pong_timeout_m
 {
     *k = (wss_keeper){ .state = WSS_KEEPER_RECONNECTING,
                        .idle_ping_ms = idle_ping_ms,
-                       .pong_timeout_ms = pong_timeout_ms };
+                       .pong_timeout_ms = pong_timeout_ms,
+                       .backoff_ms = WSS_BACKOFF_FIRST_MS };
 }
 
 void wss_keeper_link_up(wss_keeper *k, int64_t now)
 {
     k->state = WSS_KEEPER_IDLE;
-    k->rx_ms = now;
+    k->rx_ms = k->up_ms = now;
 }
 
-void wss_keeper_link_down(wss_keeper *k)
+void wss_keeper_link_down(wss_keeper *k, int64_t now)
 {
+    /* A link dropped sooner (accepted, then closed) was no success: the
+     * backoff keeps growing. */
+    if (k->state != WSS_KEEPER_RECONNECTING && now - k->up_ms >= k->idle_ping_ms)
+        k->backoff_ms = WSS_BACKOFF_FIRST_MS;
     k->state = WSS_KEEPER_RECONNECTING;
 }
 
@@ -86,6 +91,13 @@ wss_keeper_step wss_keeper_next(wss_keeper *k, int64_t now, int ring_full)
     }
     st.deadline_ms = wss_keeper_deadline(k, ring_full);
     return st;
+}
+
+int64_t wss_keeper_redial_backoff(wss_keeper *k)
+{
+    int64_t ms = k->backoff_ms;
+    k->backoff_ms = wss_keeper_backoff_after(ms);
+    return ms;
 }
 
 int64_t wss_keeper_backoff_after(int64_t ms)

@@ -20,6 +20,14 @@
  * full nothing is read, so no pong can be seen and there is no verdict; the
  * deadline restarts when the host reads again.  A pong or a drop leaves
  * AWAITING_PONG for IDLE or RECONNECTING; a new link enters IDLE.
+ *
+ * Backoff: each redial waits the backoff (jittered) and doubles it for the
+ * next one, up to the cap.  Only a link that stays up for one idle-ping
+ * interval (stable) resets it to the first delay when it drops: a beacon
+ * that accepts and drops at once (a node id used twice, each connection
+ * replacing the other) sees redials spread out to the cap, not one full
+ * dial every 250 ms.  After a replacement, older beacons close the new
+ * connection too (SPEC 6): that extra reconnect waits twice the first delay.
  */
 #ifndef PT_WSS_KEEPER_H
 #define PT_WSS_KEEPER_H
@@ -27,7 +35,8 @@
 #include <stdint.h>
 
 /* Reconnect backoff (SPEC 2.8): doubling from the first to the cap, reset
- * after a success; each delay is drawn from 75%..125% of it. */
+ * when a stable link drops (above); each delay is drawn from 75%..125% of
+ * it. */
 #define WSS_BACKOFF_FIRST_MS 250
 #define WSS_BACKOFF_MAX_MS 30000
 
@@ -47,6 +56,8 @@ typedef struct wss_keeper {
     int64_t rx_ms;           /* last message read, or the link's start */
     int64_t ping_ms;         /* when the last ping fell due */
     int64_t behind_ms;       /* last time the ring was seen full */
+    int64_t up_ms;           /* when the current (or last) link came up */
+    int64_t backoff_ms;      /* nominal wait before the next redial */
 } wss_keeper;
 
 enum wss_keeper_action {
@@ -61,12 +72,14 @@ typedef struct wss_keeper_step {
     int64_t deadline_ms;     /* when to ask again, events aside */
 } wss_keeper_step;
 
-/* A keeper in RECONNECTING with the given timings. */
+/* A keeper in RECONNECTING with the given timings and the first backoff. */
 void wss_keeper_init(wss_keeper *k, int64_t idle_ping_ms, int64_t pong_timeout_ms);
 
 /* What conn.c and the keeper thread saw: */
 void wss_keeper_link_up(wss_keeper *k, int64_t now);    /* a new link: IDLE */
-void wss_keeper_link_down(wss_keeper *k);               /* -> RECONNECTING */
+/* -> RECONNECTING; a link that was up for idle-ping or longer (stable)
+ * resets the backoff. */
+void wss_keeper_link_down(wss_keeper *k, int64_t now);
 void wss_keeper_read(wss_keeper *k, int64_t now);       /* any message read */
 void wss_keeper_pong(wss_keeper *k);                    /* AWAITING_PONG -> IDLE */
 void wss_keeper_behind(wss_keeper *k, int64_t now);     /* the ring is full */
@@ -78,7 +91,11 @@ wss_keeper_step wss_keeper_next(wss_keeper *k, int64_t now, int ring_full);
 /* The deadline of the current state (0, already due, in RECONNECTING). */
 int64_t wss_keeper_deadline(const wss_keeper *k, int ring_full);
 
-/* The nominal backoff after a failed redial that waited ms. */
+/* The nominal delay to wait before this redial (REDIAL); the next one, if
+ * no stable link comes in between, waits twice as long, to the cap. */
+int64_t wss_keeper_redial_backoff(wss_keeper *k);
+
+/* The nominal backoff after a redial that waited ms: doubled, to the cap. */
 int64_t wss_keeper_backoff_after(int64_t ms);
 
 /* The delay actually waited for a nominal ms, given a random r: 75%..125%

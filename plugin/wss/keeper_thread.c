@@ -26,11 +26,12 @@ static int64_t jittered(int64_t ms)
     return wss_keeper_jitter(ms, r);
 }
 
-static void reconnect(pt_conn *c, int64_t *backoff)
+/* Wait out the backoff (nominal ms), dial, and install the new link. */
+static void reconnect(pt_conn *c, int64_t backoff)
 {
     char err[PT_ERRMSG_MAX];
     wss_link *l = NULL;
-    int64_t delay = jittered(*backoff);
+    int64_t delay = jittered(backoff);
 
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnecting in %lld ms", (long long)delay);
     wss_conn_wait(c, -1, 0, -1, (int)delay);
@@ -41,7 +42,6 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     if (rc != PT_OK) {
         if (!wss_conn_closed(c))
             ptu_diag_fail(&c->diag, rc, "wss: reconnect failed: %s", err);
-        *backoff = wss_keeper_backoff_after(*backoff);
         return;
     }
     pthread_mutex_lock(&c->lock);
@@ -61,14 +61,12 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     wss_conn_signal_fd(c->rx_fd);
     c->rx_kicked = 1;
     pthread_mutex_unlock(&c->lock);
-    *backoff = WSS_BACKOFF_FIRST_MS;
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnected to %s", c->cfg.host);
 }
 
 void *wss_keeper_main(void *arg)
 {
     pt_conn *c = arg;
-    int64_t backoff = WSS_BACKOFF_FIRST_MS;
     char why[PT_ERRMSG_MAX];
 
     while (!wss_conn_closed(c)) {
@@ -76,13 +74,15 @@ void *wss_keeper_main(void *arg)
         int behind = wss_ring_full(&c->ring);
         wss_keeper_step st = wss_keeper_next(&c->keep, wss_now_ms(), behind);
         switch (st.action) {
-        case WSS_KEEPER_REDIAL:
+        case WSS_KEEPER_REDIAL: {
+            int64_t backoff = wss_keeper_redial_backoff(&c->keep);
             pthread_mutex_unlock(&c->lock);
             if (wss_conn_closed(c)) /* close() ends the reconnect loop */
                 continue;
             wss_conn_drain_fd(c->keeper_fd);
-            reconnect(c, &backoff);
+            reconnect(c, backoff);
             continue;
+        }
         case WSS_KEEPER_DROP:
             /* Half-open: the beacon stopped answering. */
             wss_conn_send_close(c, 1008, "idle ping timeout");

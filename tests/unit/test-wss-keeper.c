@@ -134,7 +134,7 @@ TEST(no_pong_by_the_deadline_drops_the_link)
     CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
     /* The drop itself reports the link gone. */
     CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
-    wss_keeper_link_down(&k);
+    wss_keeper_link_down(&k, p + PONG);
     CHECK_EQ_INT(k.state, WSS_KEEPER_RECONNECTING);
     st = wss_keeper_next(&k, p + PONG + 1, ROOM);
     CHECK_EQ_INT(st.action, WSS_KEEPER_REDIAL);
@@ -246,7 +246,7 @@ TEST(while_held_a_recent_read_puts_the_next_ping_an_idle_ping_after_it)
 TEST(a_new_link_after_a_drop_starts_idle)
 {
     int64_t p = up_and_pinged();
-    wss_keeper_link_down(&k);
+    wss_keeper_link_down(&k, p + 1);
     wss_keeper_link_up(&k, p + 60000);
     CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
     st = wss_keeper_next(&k, p + 60000, ROOM);
@@ -263,7 +263,7 @@ TEST(each_state_has_its_deadline)
     wss_keeper_read(&k, p + 7);
     CHECK_EQ_INT(wss_keeper_deadline(&k, ROOM), p + 7 + IDLE);
     CHECK_EQ_INT(wss_keeper_deadline(&k, FULL), p + 7 + IDLE);
-    wss_keeper_link_down(&k);
+    wss_keeper_link_down(&k, p + 8);
     CHECK_EQ_INT(wss_keeper_deadline(&k, ROOM), 0);
 }
 
@@ -276,6 +276,107 @@ TEST(backoff_doubles_from_250_ms_to_a_30_s_cap)
         CHECK_EQ_INT(ms, want[i]);
         ms = wss_keeper_backoff_after(ms);
     }
+}
+
+/* The delays a run of redials waits, each link (if any) up for up_ms. */
+static void redials(int n, int64_t up_ms, int64_t *out)
+{
+    int64_t t = T0;
+    for (int i = 0; i < n; i++) {
+        CHECK_EQ_INT(wss_keeper_next(&k, t, ROOM).action, WSS_KEEPER_REDIAL);
+        out[i] = wss_keeper_redial_backoff(&k);
+        t += out[i];
+        wss_keeper_link_up(&k, t);
+        t += up_ms;
+        wss_keeper_link_down(&k, t);
+    }
+}
+
+TEST(each_redial_doubles_the_next_backoff_to_the_cap)
+{
+    int64_t got[9], want[] = { 250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000 };
+    wss_keeper_init(&k, IDLE, PONG);
+    CHECK_EQ_INT(k.backoff_ms, WSS_BACKOFF_FIRST_MS);
+    /* Failed redials: no link comes up in between. */
+    for (int i = 0; i < 9; i++)
+        got[i] = wss_keeper_redial_backoff(&k);
+    for (int i = 0; i < 9; i++)
+        CHECK_EQ_INT(got[i], want[i]);
+}
+
+TEST(a_link_dropped_right_after_auth_does_not_reset_the_backoff)
+{
+    /* Accepted, then closed at once (1000 "replaced", --close-after-auth):
+     * as if the redial had failed. */
+    int64_t got[6], want[] = { 250, 500, 1000, 2000, 4000, 8000 };
+    wss_keeper_init(&k, IDLE, PONG);
+    redials(6, 5, got);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(got[i], want[i]);
+}
+
+TEST(a_link_up_for_less_than_an_idle_ping_does_not_reset_the_backoff)
+{
+    int64_t got[3];
+    wss_keeper_init(&k, IDLE, PONG);
+    redials(3, IDLE - 1, got);
+    CHECK_EQ_INT(got[2], 1000);
+    CHECK_EQ_INT(k.backoff_ms, 2000);
+}
+
+TEST(a_link_up_for_an_idle_ping_resets_the_backoff)
+{
+    int64_t got[3];
+    wss_keeper_init(&k, IDLE, PONG);
+    redials(3, IDLE, got);
+    CHECK_EQ_INT(got[0], 250);
+    CHECK_EQ_INT(got[1], 250);
+    CHECK_EQ_INT(got[2], 250);
+}
+
+TEST(the_backoff_grown_by_failed_redials_is_reset_by_a_stable_link)
+{
+    wss_keeper_init(&k, IDLE, PONG);
+    for (int i = 0; i < 5; i++) /* the beacon is away: 250 .. 4000 */
+        wss_keeper_redial_backoff(&k);
+    CHECK_EQ_INT(k.backoff_ms, 8000);
+    wss_keeper_link_up(&k, T0);
+    wss_keeper_link_down(&k, T0 + 10 * IDLE);
+    CHECK_EQ_INT(wss_keeper_redial_backoff(&k), 250);
+}
+
+TEST(the_first_link_dropped_at_once_redials_after_the_first_backoff)
+{
+    /* The dial's own link (no redial before it). */
+    up();
+    wss_keeper_link_down(&k, T0 + 1);
+    CHECK_EQ_INT(wss_keeper_redial_backoff(&k), 250);
+    CHECK_EQ_INT(wss_keeper_redial_backoff(&k), 500);
+}
+
+TEST(a_replacement_then_a_read_loop_exit_is_one_extra_reconnect)
+{
+    /* SPEC 6: a stable link replaced; an older beacon then also closes the
+     * new one at once ("read loop exit"); the next one stays. */
+    int64_t t = T0 + 100 * IDLE;
+    up();
+    wss_keeper_link_down(&k, t);
+    CHECK_EQ_INT(wss_keeper_redial_backoff(&k), 250);
+    wss_keeper_link_up(&k, t += 250);
+    wss_keeper_link_down(&k, t += 3);
+    CHECK_EQ_INT(wss_keeper_redial_backoff(&k), 500);
+    wss_keeper_link_up(&k, t += 500);
+    wss_keeper_link_down(&k, t += IDLE);
+    CHECK_EQ_INT(wss_keeper_redial_backoff(&k), 250);
+}
+
+TEST(a_drop_while_reconnecting_changes_nothing)
+{
+    wss_keeper_init(&k, IDLE, PONG);
+    wss_keeper_redial_backoff(&k);
+    wss_keeper_link_down(&k, T0 + 100 * IDLE); /* no link was up */
+    CHECK_EQ_INT(k.backoff_ms, 500);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_RECONNECTING);
 }
 
 TEST(jitter_draws_from_75_to_125_percent)
@@ -315,6 +416,14 @@ int main(void)
     RUN(a_new_link_after_a_drop_starts_idle);
     RUN(each_state_has_its_deadline);
     RUN(backoff_doubles_from_250_ms_to_a_30_s_cap);
+    RUN(each_redial_doubles_the_next_backoff_to_the_cap);
+    RUN(a_link_dropped_right_after_auth_does_not_reset_the_backoff);
+    RUN(a_link_up_for_less_than_an_idle_ping_does_not_reset_the_backoff);
+    RUN(a_link_up_for_an_idle_ping_resets_the_backoff);
+    RUN(the_backoff_grown_by_failed_redials_is_reset_by_a_stable_link);
+    RUN(the_first_link_dropped_at_once_redials_after_the_first_backoff);
+    RUN(a_replacement_then_a_read_loop_exit_is_one_extra_reconnect);
+    RUN(a_drop_while_reconnecting_changes_nothing);
     RUN(jitter_draws_from_75_to_125_percent);
     return tap_done();
 }

@@ -141,8 +141,8 @@ void beacon_stop(beacon *b)
 
 /* ---- Dialling ----------------------------------------------------------- */
 
-int dial_with(const beacon *b, const pt_identity *id, const char *const *kv,
-                     pt_conn **c)
+static int dial_params(const beacon *b, const pt_identity *id, const char *const *kv,
+                       pt_log_fn log, void *log_userdata, int level, pt_conn **c)
 {
     pt_option opts[16];
     char url[128], ca[600];
@@ -167,9 +167,23 @@ int dial_with(const beacon *b, const pt_identity *id, const char *const *kv,
     p.options = opts;
     p.n_options = n;
     p.identity = id;
+    p.log = log;
+    p.log_userdata = log_userdata;
+    p.log_level = level;
     err[0] = '\0';
     *c = NULL;
     return wss->dial(&p, c, err, sizeof err);
+}
+
+int dial_with(const beacon *b, const pt_identity *id, const char *const *kv, pt_conn **c)
+{
+    return dial_params(b, id, kv, NULL, NULL, PT_LOG_ERROR, c);
+}
+
+int dial_logged(const beacon *b, const pt_identity *id, const char *const *kv, log_book *lb,
+                int level, pt_conn **c)
+{
+    return dial_params(b, id, kv, log_book_add, lb, level, c);
 }
 
 void done(pt_conn *c)
@@ -222,6 +236,55 @@ int wait_state(pt_conn *c, int state, int ms)
     return 0;
 }
 
+/* ---- The plugin's log ------------------------------------------------------ */
+
+void log_book_init(log_book *lb)
+{
+    memset(lb, 0, sizeof *lb);
+    pthread_mutex_init(&lb->mu, NULL);
+    pthread_cond_init(&lb->cv, NULL);
+}
+
+void log_book_destroy(log_book *lb)
+{
+    pthread_cond_destroy(&lb->cv);
+    pthread_mutex_destroy(&lb->mu);
+}
+
+void log_book_add(void *userdata, int level, const char *msg)
+{
+    log_book *lb = userdata;
+    pthread_mutex_lock(&lb->mu);
+    if (lb->n < LOG_BOOK_LINES) {
+        log_line *l = &lb->line[lb->n];
+        l->ms = now_ms();
+        l->level = level;
+        snprintf(l->msg, sizeof l->msg, "%s", msg);
+    }
+    lb->n++;
+    pthread_cond_broadcast(&lb->cv);
+    pthread_mutex_unlock(&lb->mu);
+}
+
+/* Kept lines containing needle; mu held. */
+static unsigned count_lines(const log_book *lb, const char *needle)
+{
+    unsigned found = 0;
+    for (unsigned i = 0; i < lb->n && i < LOG_BOOK_LINES; i++)
+        found += strstr(lb->line[i].msg, needle) != NULL;
+    return found;
+}
+
+int log_book_wait(log_book *lb, const char *needle, unsigned count, int ms)
+{
+    struct timespec until = deadline_after_ms(CLOCK_REALTIME, (int64_t)ms * scale);
+    int rc = 0, found;
+    pthread_mutex_lock(&lb->mu);
+    while (!(found = count_lines(lb, needle) >= count) && rc == 0)
+        rc = pthread_cond_timedwait(&lb->cv, &lb->mu, &until);
+    pthread_mutex_unlock(&lb->mu);
+    return found;
+}
 
 static int write_registry(void)
 {

@@ -427,6 +427,59 @@ TEST(close_during_a_redial_returns_promptly)
     close(ls);
 }
 
+/* The time of the i-th kept line (from 1) containing needle, or -1. */
+static int64_t nth_line_ms(log_book *lb, const char *needle, unsigned i)
+{
+    int64_t t = -1;
+    pthread_mutex_lock(&lb->mu);
+    for (unsigned k = 0; k < lb->n && k < LOG_BOOK_LINES && t < 0; k++)
+        if (strstr(lb->line[k].msg, needle) && --i == 0)
+            t = lb->line[k].ms;
+    pthread_mutex_unlock(&lb->mu);
+    return t;
+}
+
+/* A beacon that accepts every dial and drops it at once, closing with 1000
+ * "replaced" (as two daemons sharing a node id do to each other): the link
+ * never stays up for an idle-ping, so the backoff must keep doubling, not
+ * restart at 250 ms after every successful auth.  Each gap from the drop to
+ * the next reconnect is at least 75 % (the jitter's floor) of 250, 500,
+ * 1000, 2000 ms; and the cause is logged as a warning of its own. */
+#define REDIALS 4
+TEST(a_link_dropped_right_after_auth_is_redialled_with_growing_delays)
+{
+    static log_book lb;
+    beacon b;
+    pt_conn *c = NULL;
+    const char *flags[] = { "--close-after-auth", NULL };
+    log_book_init(&lb);
+    if (beacon_start(&b, "server", 0, flags) != 0) {
+        CHECK(0);
+        log_book_destroy(&lb);
+        return;
+    }
+    CHECK_EQ_INT(dial_logged(&b, &me, NULL, &lb, PT_LOG_INFO, &c), PT_OK);
+    /* Generous: the nominal delays add up to 3.75 s, plus the dials. */
+    CHECK(c && log_book_wait(&lb, "wss: reconnected", REDIALS, 30000));
+    int64_t nominal = 250;
+    for (unsigned i = 1; i <= REDIALS; i++, nominal *= 2) {
+        int64_t lost = nth_line_ms(&lb, "wss: connection lost", i);
+        int64_t back = nth_line_ms(&lb, "wss: reconnected", i);
+        printf("# drop %u: reconnected after %lld ms (nominal backoff %lld ms)\n", i,
+               (long long)(back - lost), (long long)nominal);
+        CHECK(lost >= 0 && back >= lost && back - lost >= nominal * 3 / 4);
+    }
+    CHECK(log_book_wait(&lb, "beacon closed the connection: 1000 replaced", 1, 0));
+    CHECK(log_book_wait(&lb, "another connection with node id 7 replaced this one", 1, 0));
+    pthread_mutex_lock(&lb.mu);
+    for (unsigned k = 0; k < lb.n && k < LOG_BOOK_LINES; k++)
+        if (strstr(lb.line[k].msg, "replaced this one"))
+            CHECK_EQ_INT(lb.line[k].level, PT_LOG_WARN);
+    pthread_mutex_unlock(&lb.mu);
+    down(&b, c);
+    log_book_destroy(&lb);
+}
+
 /* ---- Keep-alive --------------------------------------------------------- */
 
 TEST(idle_ping_keeps_a_quiet_connection_alive)
@@ -1017,6 +1070,7 @@ int main(void)
     RUN(send_while_down_returns_reconnecting_and_recv_keeps_waiting);
     RUN(close_during_backoff_returns_promptly);
     RUN(close_during_a_redial_returns_promptly);
+    RUN(a_link_dropped_right_after_auth_is_redialled_with_growing_delays);
     RUN(idle_ping_keeps_a_quiet_connection_alive);
     RUN(connection_outlives_the_dial_timeout);
     RUN(half_open_connection_is_detected_and_reconnected);
