@@ -107,7 +107,7 @@ static const struct {
 #define F(x) { #x, offsetof(bc_stats, x) }
     F(upgrades), F(auth_ok), F(auth_fail), F(frames_in), F(frames_out),
     F(bytes_in), F(bytes_out), F(drops), F(refused),
-    F(relayed), F(relay_dropped), F(udp_in), F(udp_out), F(discovers),
+    F(relayed), F(relay_dropped), F(udp_in), F(udp_out), F(discovers), F(text_in),
 #undef F
 };
 

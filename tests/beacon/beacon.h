@@ -102,6 +102,7 @@ typedef struct bc_stats {
     uint64_t udp_in;     /* datagrams received on the UDP socket */
     uint64_t udp_out;    /* datagrams sent from it */
     uint64_t discovers;  /* Discovers answered */
+    uint64_t text_in;    /* text messages received after auth (ignored) */
 } bc_stats;
 
 /* The counters as text (beacon.c): json 0 gives "k=v k=v ...", json 1
