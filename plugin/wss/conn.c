@@ -88,6 +88,9 @@ void wss_conn_queue_control(pt_conn *c)
         c->pong_pending = 0;
     if (c->ping_pending && wss_link_queue(c->link, WSS_MSG_PING, "pilot", 5) == PT_OK)
         c->ping_pending = 0;
+    if (c->keepalive_pending && wss_link_queue(c->link, WSS_MSG_TEXT, WSS_KEEPALIVE,
+                                               sizeof WSS_KEEPALIVE - 1) == PT_OK)
+        c->keepalive_pending = 0;
 }
 
 int wss_conn_push_out(pt_conn *c, char *why, size_t whylen)
@@ -97,8 +100,8 @@ int wss_conn_push_out(pt_conn *c, char *why, size_t whylen)
     for (;;) {
         wss_conn_queue_control(c);
         int rc = wss_link_flush(c->link, why, whylen);
-        /* A control frame finds room once the queue is empty. */
-        if (rc != PT_OK || !(c->pong_pending || c->ping_pending))
+        /* A control frame or keep-alive finds room once the queue is empty. */
+        if (rc != PT_OK || !(c->pong_pending || c->ping_pending || c->keepalive_pending))
             return rc;
     }
 }
@@ -125,7 +128,7 @@ void wss_conn_drop_link(pt_conn *c, int code, const char *why)
     c->link = NULL;
     c->state = PT_STATE_RECONNECTING;
     c->rx_drained = 0;
-    c->pong_pending = c->ping_pending = 0;
+    c->pong_pending = c->ping_pending = c->keepalive_pending = 0;
     wss_keeper_link_down(&c->keep, wss_now_ms());
     wss_conn_signal_fd(c->keeper_fd);
 }

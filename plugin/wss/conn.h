@@ -11,8 +11,8 @@
  * up the reader, and nothing is handed between threads per frame.
  *
  * Outbound frames, data and control alike, are whole messages in the
- * link's send queue (link.c), so a pong is simply queued behind what is
- * there and never cuts into a message.
+ * link's send queue (link.c), so a pong or a keep-alive is simply queued
+ * behind what is there and never cuts into a message.
  */
 #ifndef PT_WSS_CONN_H
 #define PT_WSS_CONN_H
@@ -55,6 +55,7 @@ struct pt_conn {
     unsigned char pong_buf[125];
     size_t pong_len;
     int ping_pending;       /* send a ping when there is room */
+    int keepalive_pending;  /* send WSS_KEEPALIVE when there is room */
     wss_keeper keep;        /* the ping and the pong deadline (keeper.h) */
     int readers;            /* threads inside recv */
     int writers;            /* threads inside send or send_many */
@@ -78,12 +79,12 @@ int wss_conn_wait(pt_conn *c, int fd, short events, int extra_fd, int ms);
 /* Make sock (or none, -1) the socket poll_fd watches. */
 void wss_conn_set_epoll_sock(pt_conn *c, int sock);
 
-/* Queue the pending control frames (the pong owed, the ping due) behind
- * what is queued, if there is room: whole messages, never cutting into
- * one. */
+/* Queue the pending control frames (the pong owed, the ping due) and the
+ * keep-alive due behind what is queued, if there is room: whole messages,
+ * never cutting into one. */
 void wss_conn_queue_control(pt_conn *c);
 
-/* Queue the pending control frames and write the queue out.  Returns PT_OK
+/* Queue the pending control frames and keep-alive and write the queue out.  Returns PT_OK
  * when everything is out, WSS_AGAIN when the socket is full, or a negative
  * code when the link died (the caller drops it). */
 int wss_conn_push_out(pt_conn *c, char *why, size_t whylen);

@@ -1,8 +1,9 @@
 /*
  * keeper_thread.c -- the keeper thread: what one WSS connection needs that
  * has no caller.  It carries out the keeper's decisions (keeper.h: the
- * idle ping, the half-open verdict, the redial with backoff) and reads on
- * behalf of a host that is not in recv, so that pongs are seen.
+ * idle ping, the keep-alive, the half-open verdict, the redial with
+ * backoff) and reads on behalf of a host that is not in recv, so that
+ * pongs are seen.
  */
 #include "config.h"
 
@@ -92,6 +93,9 @@ void *wss_keeper_main(void *arg)
         case WSS_KEEPER_PING:
             c->ping_pending = 1; /* queued below, or by a writer's flush */
             break;
+        case WSS_KEEPER_KEEPALIVE:
+            c->keepalive_pending = 1; /* likewise */
+            break;
         case WSS_KEEPER_WAIT:
             break;
         }
@@ -113,7 +117,8 @@ void *wss_keeper_main(void *arg)
             !wss_ring_full(&c->ring))
             events |= POLLIN;
         if (c->writers == 0 &&
-            (wss_link_queued(c->link) || c->pong_pending || c->ping_pending))
+            (wss_link_queued(c->link) || c->pong_pending || c->ping_pending ||
+             c->keepalive_pending))
             events |= POLLOUT;
         int sock = wss_link_socket(c->link);
         pthread_mutex_unlock(&c->lock);

@@ -182,8 +182,11 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
             break;
         }
         rc = wss_conn_push_out(c, why, sizeof why);
+        size_t before = confirmed;
         while (confirmed < queued && wss_link_written(c->link) >= end[confirmed % BATCH_MAX])
             ptu_counters_out(&c->n, f[confirmed++].len);
+        if (confirmed > before) /* the beacon heard from us: no keep-alive due */
+            wss_keeper_sent(&c->keep, wss_now_ms());
         if (rc == PT_OK && confirmed == n)
             break;
         if (rc < 0) {

@@ -1,6 +1,7 @@
 /* test-wss-keeper.c -- the WSS keeper's state machine (plugin/wss/keeper.h):
- * every transition and deadline, with the SPEC 2 timings (idle-ping 30 s,
- * pong-timeout 10 s), no threads, no sockets, no clock. */
+ * every transition and deadline, the keep-alive and the backoff, with the
+ * SPEC 2 timings (idle-ping 30 s, pong-timeout 10 s), no threads, no
+ * sockets, no clock. */
 #include "config.h"
 
 #include "keeper.h"
@@ -24,11 +25,19 @@ static void up(void)
     wss_keeper_link_up(&k, T0);
 }
 
+/* The keeper asked at now by a host that sends data all the time, so that
+ * no keep-alive falls due: the ping and the pong deadline on their own. */
+static wss_keeper_step busy(int64_t now, int ring_full)
+{
+    wss_keeper_sent(&k, now);
+    return wss_keeper_next(&k, now, ring_full);
+}
+
 /* up(), then the first idle ping at T0 + IDLE; returns when it fell due. */
 static int64_t up_and_pinged(void)
 {
     up();
-    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    st = busy(T0 + IDLE, ROOM);
     return T0 + IDLE;
 }
 
@@ -73,7 +82,7 @@ TEST(a_new_link_is_idle_with_the_ping_an_idle_ping_away)
 TEST(idle_waits_until_idle_ping_has_passed_without_a_read)
 {
     up();
-    st = wss_keeper_next(&k, T0 + IDLE - 1, ROOM);
+    st = busy(T0 + IDLE - 1, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, T0 + IDLE);
     CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
 }
@@ -90,18 +99,18 @@ TEST(a_read_postpones_the_ping)
 {
     up();
     wss_keeper_read(&k, T0 + 5000);
-    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    st = busy(T0 + IDLE, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, T0 + 5000 + IDLE);
-    st = wss_keeper_next(&k, T0 + 5000 + IDLE, ROOM);
+    st = busy(T0 + 5000 + IDLE, ROOM);
     CHECK_STEP(WSS_KEEPER_PING, T0 + 5000 + IDLE + PONG);
 }
 
 TEST(idle_with_a_full_ring_still_pings_at_idle_ping)
 {
     up();
-    st = wss_keeper_next(&k, T0 + 1, FULL);
+    st = busy(T0 + 1, FULL);
     CHECK_STEP(WSS_KEEPER_WAIT, T0 + IDLE);
-    st = wss_keeper_next(&k, T0 + IDLE, FULL);
+    st = busy(T0 + IDLE, FULL);
     /* Held: the next thing is the next ping, not a verdict. */
     CHECK_STEP(WSS_KEEPER_PING, T0 + IDLE + IDLE);
     CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
@@ -115,14 +124,14 @@ TEST(a_pong_returns_to_idle_and_the_next_ping_is_an_idle_ping_after_it)
     wss_keeper_read(&k, p + 40); /* every message read, the pong too */
     wss_keeper_pong(&k);
     CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
-    st = wss_keeper_next(&k, p + 50, ROOM);
+    st = busy(p + 50, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + 40 + IDLE);
 }
 
 TEST(awaiting_pong_waits_until_the_pong_deadline)
 {
     int64_t p = up_and_pinged();
-    st = wss_keeper_next(&k, p + PONG - 1, ROOM);
+    st = busy(p + PONG - 1, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + PONG);
     CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
 }
@@ -130,13 +139,13 @@ TEST(awaiting_pong_waits_until_the_pong_deadline)
 TEST(no_pong_by_the_deadline_drops_the_link)
 {
     int64_t p = up_and_pinged();
-    st = wss_keeper_next(&k, p + PONG, ROOM);
+    st = busy(p + PONG, ROOM);
     CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
     /* The drop itself reports the link gone. */
     CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
     wss_keeper_link_down(&k, p + PONG);
     CHECK_EQ_INT(k.state, WSS_KEEPER_RECONNECTING);
-    st = wss_keeper_next(&k, p + PONG + 1, ROOM);
+    st = busy(p + PONG + 1, ROOM);
     CHECK_EQ_INT(st.action, WSS_KEEPER_REDIAL);
 }
 
@@ -145,9 +154,9 @@ TEST(the_pong_deadline_runs_from_when_the_ping_fell_due_written_or_not)
     /* Nothing tells the keeper that the ping was written: a ping stuck
      * behind a full socket times out like an unanswered one. */
     int64_t p = up_and_pinged();
-    st = wss_keeper_next(&k, p + PONG / 2, ROOM);
+    st = busy(p + PONG / 2, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + PONG);
-    st = wss_keeper_next(&k, p + PONG, ROOM);
+    st = busy(p + PONG, ROOM);
     CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
 }
 
@@ -155,14 +164,14 @@ TEST(data_read_while_awaiting_does_not_stand_in_for_the_pong)
 {
     int64_t p = up_and_pinged();
     wss_keeper_read(&k, p + PONG - 1);
-    st = wss_keeper_next(&k, p + PONG, ROOM);
+    st = busy(p + PONG, ROOM);
     CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
 }
 
 TEST(a_late_check_still_drops)
 {
     int64_t p = up_and_pinged();
-    st = wss_keeper_next(&k, p + PONG + 5 * IDLE, ROOM);
+    st = busy(p + PONG + 5 * IDLE, ROOM);
     CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
 }
 
@@ -171,24 +180,24 @@ TEST(a_late_check_still_drops)
 TEST(a_full_ring_gives_no_verdict)
 {
     int64_t p = up_and_pinged();
-    st = wss_keeper_next(&k, p + PONG, FULL);
+    st = busy(p + PONG, FULL);
     CHECK_STEP(WSS_KEEPER_WAIT, p + IDLE); /* the next ping, not a verdict */
     CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG);
     CHECK_EQ_INT(k.behind_ms, p + PONG);
-    st = wss_keeper_next(&k, p + IDLE - 1, FULL);
+    st = busy(p + IDLE - 1, FULL);
     CHECK_STEP(WSS_KEEPER_WAIT, p + IDLE);
 }
 
 TEST(a_full_ring_restarts_the_pong_deadline_when_the_host_reads_again)
 {
     int64_t p = up_and_pinged();
-    st = wss_keeper_next(&k, p + 5000, FULL); /* seen full at p + 5 s */
+    st = busy(p + 5000, FULL); /* seen full at p + 5 s */
     /* The host reads again: the deadline runs from the last full ring. */
-    st = wss_keeper_next(&k, p + PONG, ROOM);
+    st = busy(p + PONG, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + 5000 + PONG);
-    st = wss_keeper_next(&k, p + 5000 + PONG - 1, ROOM);
+    st = busy(p + 5000 + PONG - 1, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + 5000 + PONG);
-    st = wss_keeper_next(&k, p + 5000 + PONG, ROOM);
+    st = busy(p + 5000 + PONG, ROOM);
     CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
 }
 
@@ -197,9 +206,9 @@ TEST(a_full_ring_seen_by_the_reader_restarts_the_deadline_too)
     /* recv and the pump report a full ring the keeper never saw. */
     int64_t p = up_and_pinged();
     wss_keeper_behind(&k, p + 8000);
-    st = wss_keeper_next(&k, p + PONG, ROOM);
+    st = busy(p + PONG, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + 8000 + PONG);
-    st = wss_keeper_next(&k, p + 8000 + PONG, ROOM);
+    st = busy(p + 8000 + PONG, ROOM);
     CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
 }
 
@@ -207,7 +216,7 @@ TEST(a_full_ring_before_the_ping_does_not_delay_its_deadline)
 {
     up();
     wss_keeper_behind(&k, T0 + 100);
-    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    st = busy(T0 + IDLE, ROOM);
     CHECK_STEP(WSS_KEEPER_PING, T0 + IDLE + PONG);
 }
 
@@ -215,14 +224,14 @@ TEST(a_ping_is_still_sent_every_idle_ping_while_held)
 {
     int64_t p = up_and_pinged();
     /* Its pong waits behind unread frames: an idle-ping later, ping again. */
-    st = wss_keeper_next(&k, p + IDLE, FULL);
+    st = busy(p + IDLE, FULL);
     CHECK_STEP(WSS_KEEPER_PING, p + 2 * IDLE);
     CHECK_EQ_INT(k.ping_ms, p + IDLE);
-    st = wss_keeper_next(&k, p + 2 * IDLE, FULL);
+    st = busy(p + 2 * IDLE, FULL);
     CHECK_STEP(WSS_KEEPER_PING, p + 3 * IDLE);
     CHECK_EQ_INT(k.ping_ms, p + 2 * IDLE);
     /* The host reads again: pong-timeout from then, for the latest ping. */
-    st = wss_keeper_next(&k, p + 2 * IDLE + 1, ROOM);
+    st = busy(p + 2 * IDLE + 1, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + 2 * IDLE + PONG);
 }
 
@@ -230,15 +239,135 @@ TEST(while_held_a_recent_read_puts_the_next_ping_an_idle_ping_after_it)
 {
     int64_t p = up_and_pinged();
     wss_keeper_read(&k, p + 1000); /* data, then the ring filled */
-    st = wss_keeper_next(&k, p + IDLE, FULL);
+    st = busy(p + IDLE, FULL);
     /* The ping is no longer awaited, and none is due yet. */
     CHECK_STEP(WSS_KEEPER_WAIT, p + 1000 + IDLE);
     CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
     /* Nor is one when the host reads again before that. */
-    st = wss_keeper_next(&k, p + IDLE + 10, ROOM);
+    st = busy(p + IDLE + 10, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + 1000 + IDLE);
-    st = wss_keeper_next(&k, p + 1000 + IDLE, FULL);
+    st = busy(p + 1000 + IDLE, FULL);
     CHECK_STEP(WSS_KEEPER_PING, p + 1000 + 2 * IDLE);
+}
+
+/* ---- The keep-alive (the production beacon counts only data) ------------- */
+
+TEST(nothing_sent_for_an_idle_ping_sends_a_keepalive_after_the_ping)
+{
+    up();
+    st = wss_keeper_next(&k, T0 + IDLE - 1, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, T0 + IDLE);
+    /* Both fall due: the ping first, the keep-alive at once after it. */
+    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_PING, T0 + IDLE);
+    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_KEEPALIVE, T0 + IDLE + PONG);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_AWAITING_PONG); /* the ping's state is its own */
+    CHECK_EQ_INT(k.tx_ms, T0 + IDLE);
+    st = wss_keeper_next(&k, T0 + IDLE + 1, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, T0 + IDLE + PONG);
+}
+
+TEST(a_read_postpones_the_ping_but_not_the_keepalive)
+{
+    /* Inbound data says nothing of what the beacon heard from us. */
+    up();
+    wss_keeper_read(&k, T0 + 5000);
+    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_KEEPALIVE, T0 + 5000 + IDLE);
+    CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
+    st = wss_keeper_next(&k, T0 + 5000 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_PING, T0 + 5000 + IDLE + PONG);
+}
+
+TEST(a_send_postpones_the_keepalive_but_not_the_ping)
+{
+    up();
+    wss_keeper_sent(&k, T0 + 100);
+    st = wss_keeper_next(&k, T0 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_PING, T0 + 100 + IDLE);
+    st = wss_keeper_next(&k, T0 + 100 + IDLE - 1, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, T0 + 100 + IDLE);
+    st = wss_keeper_next(&k, T0 + 100 + IDLE, ROOM);
+    CHECK_STEP(WSS_KEEPER_KEEPALIVE, T0 + IDLE + PONG);
+}
+
+/* Run the keeper for n idle-pings, asked every second, the beacon answering
+ * each ping at once and nothing read otherwise; the host sends data every
+ * send_every ms (0: never).  Counts pings and keep-alives. */
+static void run(int n, int64_t send_every, int *pings, int *keepalives)
+{
+    *pings = *keepalives = 0;
+    up();
+    for (int64_t t = T0 + 1000; t <= T0 + n * IDLE; t += 1000) {
+        if (send_every && (t - T0) % send_every == 0)
+            wss_keeper_sent(&k, t);
+        for (;;) {
+            st = wss_keeper_next(&k, t, ROOM);
+            if (st.action == WSS_KEEPER_PING) {
+                (*pings)++;
+                wss_keeper_read(&k, t);
+                wss_keeper_pong(&k);
+            } else if (st.action == WSS_KEEPER_KEEPALIVE) {
+                (*keepalives)++;
+            } else {
+                break;
+            }
+        }
+        CHECK_EQ_INT(st.action, WSS_KEEPER_WAIT);
+        CHECK(st.deadline_ms > t);
+    }
+}
+
+TEST(an_idle_link_sends_one_keepalive_every_idle_ping)
+{
+    int pings, keepalives;
+    run(10, 0, &pings, &keepalives);
+    CHECK_EQ_INT(pings, 10);
+    CHECK_EQ_INT(keepalives, 10);
+}
+
+TEST(data_sent_within_every_idle_ping_means_no_keepalive)
+{
+    int pings, keepalives;
+    run(10, IDLE - 1000, &pings, &keepalives);
+    CHECK_EQ_INT(pings, 10); /* the half-open check goes on */
+    CHECK_EQ_INT(keepalives, 0);
+}
+
+TEST(the_keepalive_goes_out_while_the_ring_is_full)
+{
+    /* A host that does not read still owes the beacon a data message. */
+    up();
+    st = wss_keeper_next(&k, T0 + IDLE, FULL);
+    CHECK_STEP(WSS_KEEPER_PING, T0 + IDLE);
+    st = wss_keeper_next(&k, T0 + IDLE, FULL);
+    CHECK_STEP(WSS_KEEPER_KEEPALIVE, T0 + 2 * IDLE);
+}
+
+TEST(the_pong_verdict_comes_before_a_keepalive)
+{
+    int64_t p = up_and_pinged();
+    st = wss_keeper_next(&k, p + IDLE, ROOM); /* both overdue */
+    CHECK_EQ_INT(st.action, WSS_KEEPER_DROP);
+}
+
+TEST(no_keepalive_without_a_link)
+{
+    up();
+    wss_keeper_link_down(&k, T0 + 1);
+    st = wss_keeper_next(&k, T0 + 5 * IDLE, ROOM);
+    CHECK_EQ_INT(st.action, WSS_KEEPER_REDIAL);
+    /* A new link starts its clock. */
+    wss_keeper_link_up(&k, T0 + 6 * IDLE);
+    CHECK_EQ_INT(k.tx_ms, T0 + 6 * IDLE);
+    st = wss_keeper_next(&k, T0 + 6 * IDLE + 1, ROOM);
+    CHECK_STEP(WSS_KEEPER_WAIT, T0 + 7 * IDLE);
+}
+
+TEST(the_keepalive_is_a_json_text_message)
+{
+    CHECK_STR_EQ(WSS_KEEPALIVE, "{\"type\":\"keepalive\"}");
 }
 
 /* ---- A new link, the deadlines, the backoff ------------------------------ */
@@ -249,7 +378,7 @@ TEST(a_new_link_after_a_drop_starts_idle)
     wss_keeper_link_down(&k, p + 1);
     wss_keeper_link_up(&k, p + 60000);
     CHECK_EQ_INT(k.state, WSS_KEEPER_IDLE);
-    st = wss_keeper_next(&k, p + 60000, ROOM);
+    st = busy(p + 60000, ROOM);
     CHECK_STEP(WSS_KEEPER_WAIT, p + 60000 + IDLE);
 }
 
@@ -261,6 +390,7 @@ TEST(each_state_has_its_deadline)
     CHECK_EQ_INT(wss_keeper_deadline(&k, FULL), p + IDLE);
     wss_keeper_pong(&k);
     wss_keeper_read(&k, p + 7);
+    wss_keeper_sent(&k, p + 7);
     CHECK_EQ_INT(wss_keeper_deadline(&k, ROOM), p + 7 + IDLE);
     CHECK_EQ_INT(wss_keeper_deadline(&k, FULL), p + 7 + IDLE);
     wss_keeper_link_down(&k, p + 8);
@@ -413,6 +543,15 @@ int main(void)
     RUN(a_full_ring_before_the_ping_does_not_delay_its_deadline);
     RUN(a_ping_is_still_sent_every_idle_ping_while_held);
     RUN(while_held_a_recent_read_puts_the_next_ping_an_idle_ping_after_it);
+    RUN(nothing_sent_for_an_idle_ping_sends_a_keepalive_after_the_ping);
+    RUN(a_read_postpones_the_ping_but_not_the_keepalive);
+    RUN(a_send_postpones_the_keepalive_but_not_the_ping);
+    RUN(an_idle_link_sends_one_keepalive_every_idle_ping);
+    RUN(data_sent_within_every_idle_ping_means_no_keepalive);
+    RUN(the_keepalive_goes_out_while_the_ring_is_full);
+    RUN(the_pong_verdict_comes_before_a_keepalive);
+    RUN(no_keepalive_without_a_link);
+    RUN(the_keepalive_is_a_json_text_message);
     RUN(a_new_link_after_a_drop_starts_idle);
     RUN(each_state_has_its_deadline);
     RUN(backoff_doubles_from_250_ms_to_a_30_s_cap);

@@ -46,12 +46,25 @@ typedef struct beacon {
     pid_t pid;
     int port;   /* TLS port; in relay mode UDP listens on the same number */
     int out_fd; /* the beacon's stdout, after READY */
+    int err_fd; /* its stderr (log and STATS lines) if captured, else -1 */
+    char err_buf[1024]; /* the start of a line read from err_fd */
+    size_t err_len;
 } beacon;
 
 /* Start the beacon with certificate `cert` (server, expired, ...), on port
  * (0 picks a free one), in echo mode unless flags (NULL-ended) say
  * otherwise.  Waits for its READY line.  0 or -1. */
 int beacon_start(beacon *b, const char *cert, int port, const char *const *flags);
+/* The same with its stderr captured in b->err_fd, for beacon_wait_line and
+ * beacon_counter.  The beacon blocks when the pipe is full: only for tests
+ * that read its lines as they go and do not make it log much. */
+int beacon_start_captured(beacon *b, const char *cert, int port, const char *const *flags);
+/* Read its stderr (at most ms, scaled) until a line containing needle;
+ * whether one came.  Lines read are gone. */
+int beacon_wait_line(beacon *b, const char *needle, int ms);
+/* SIGUSR1, and the counter name (bc_stats, e.g. "text_in") of the STATS line
+ * it prints.  0, or -1 with a diagnostic. */
+int beacon_counter(beacon *b, const char *name, uint64_t *value);
 /* Signal it, reap it; returns its wait status (-1 if not running). */
 int beacon_stop_sig(beacon *b, int sig);
 void beacon_stop(beacon *b);

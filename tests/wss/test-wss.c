@@ -500,6 +500,80 @@ TEST(idle_ping_keeps_a_quiet_connection_alive)
     down(&b, c);
 }
 
+/* The production beacon's idle rule (--idle-data-only): only data messages
+ * count, pings do not, and an idle peer is cut (TCP EOF) after the idle
+ * timeout.  An idle link must survive three such windows with no
+ * reconnect: the plugin's keep-alive (a text message when nothing was sent
+ * for an idle-ping) is data to that beacon. */
+#define IDLE_TIMEOUT_S 2
+TEST(an_idle_link_survives_a_beacon_that_counts_only_data)
+{
+    beacon b;
+    pt_conn *c;
+    unsigned char buf[16];
+    char idle_timeout[32];
+    snprintf(idle_timeout, sizeof idle_timeout, "--idle-timeout=%d", IDLE_TIMEOUT_S * scale);
+    const char *flags[] = { "--idle-data-only", idle_timeout, NULL };
+    const char *kv[] = { "idle-ping", dur(500), NULL };
+    c = up(&b, flags, kv);
+    if (c) {
+        CHECK_EQ_INT(wss->recv(c, buf, sizeof buf, NULL, (3 * IDLE_TIMEOUT_S * 1000 + 500) * scale),
+                     PT_ETIMEDOUT);
+        pt_stats s = stats_of(c);
+        CHECK_EQ_INT(s.reconnects, 0);
+        CHECK_EQ_INT(s.state, PT_STATE_CONNECTED);
+        if (s.reconnects) {
+            char msg[PT_ERRMSG_MAX];
+            wss->last_error(c, msg, sizeof msg);
+            printf("# %s\n", msg);
+        }
+        CHECK(echo_once(c, 10, 1));
+    }
+    down(&b, c);
+}
+
+/* While the host sends, the beacon hears data and the plugin sends no
+ * keep-alive (the beacon counts the text messages it ignores: text_in);
+ * once the host goes quiet, keep-alives come, one per idle-ping. */
+#define KA_IDLE_PING_MS 300
+TEST(data_flowing_sends_no_keepalive_and_a_quiet_link_does)
+{
+    beacon b;
+    pt_conn *c = NULL;
+    unsigned char buf[16];
+    uint64_t text_in = 99;
+    const char *kv[] = { "idle-ping", dur(KA_IDLE_PING_MS), NULL };
+    if (beacon_start_captured(&b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ_INT(dial_with(&b, &me, kv, &c), PT_OK);
+    if (!c) {
+        beacon_stop(&b);
+        return;
+    }
+    /* Six idle-pings of traffic, a frame every fifteenth of one (a pace,
+     * not a wait for anything). */
+    int64_t until = now_ms() + 6 * KA_IDLE_PING_MS * scale;
+    unsigned n = 0;
+    while (now_ms() < until) {
+        CHECK(echo_once(c, 16, n++));
+        poll(NULL, 0, KA_IDLE_PING_MS / 15 * scale);
+    }
+    CHECK_EQ_INT(beacon_counter(&b, "text_in", &text_in), 0);
+    CHECK_EQ_INT(text_in, 0);
+    printf("# %u frames echoed, %llu text messages at the beacon\n", n,
+           (unsigned long long)text_in);
+    /* Quiet for three and a half idle-pings: three keep-alives are due. */
+    CHECK_EQ_INT(wss->recv(c, buf, sizeof buf, NULL, 7 * KA_IDLE_PING_MS / 2 * scale),
+                 PT_ETIMEDOUT);
+    CHECK_EQ_INT(beacon_counter(&b, "text_in", &text_in), 0);
+    printf("# quiet: %llu keep-alives\n", (unsigned long long)text_in);
+    CHECK(text_in >= 2 && text_in <= 4);
+    CHECK_EQ_INT(stats_of(c).reconnects, 0);
+    down(&b, c);
+}
+
 TEST(connection_outlives_the_dial_timeout)
 {
     /* The dial timeout bounds the dial only: libcurl's transfer timeouts
@@ -1072,6 +1146,8 @@ int main(void)
     RUN(close_during_a_redial_returns_promptly);
     RUN(a_link_dropped_right_after_auth_is_redialled_with_growing_delays);
     RUN(idle_ping_keeps_a_quiet_connection_alive);
+    RUN(an_idle_link_survives_a_beacon_that_counts_only_data);
+    RUN(data_flowing_sends_no_keepalive_and_a_quiet_link_does);
     RUN(connection_outlives_the_dial_timeout);
     RUN(half_open_connection_is_detected_and_reconnected);
     RUN(oversize_send_is_refused);
