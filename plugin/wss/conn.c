@@ -63,17 +63,23 @@ void wss_conn_set_epoll_sock(pt_conn *c, int sock)
 
 /* ---- The inbound ring ----------------------------------------------------- */
 
+int wss_conn_drop_inbound(pt_conn *c, int code, const char *why)
+{
+    ptu_counters_bump(&c->n.dropped_in);
+    return ptu_diag_repeat_note(&c->diag, &c->drops, wss_now_ms(), code, why);
+}
+
 /* Queue one inbound message; called with the lock held. */
 static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
 {
+    char why[96];
     int rc = wss_ring_push(&c->ring, data, len);
     if (rc == WSS_RING_FULL) {
-        ptu_counters_bump(&c->n.dropped_in);
-        ptu_diag_log(&c->diag, PT_LOG_WARN,
-                     "wss: receive buffer full (%zu frames): inbound frame dropped", c->ring.cap);
+        snprintf(why, sizeof why, "wss: receive buffer full (%zu frames): inbound frame dropped",
+                 c->ring.cap);
+        wss_conn_drop_inbound(c, PT_OK, why);
     } else if (rc != PT_OK) {
-        ptu_counters_bump(&c->n.dropped_in);
-        ptu_diag_fail(&c->diag, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
+        wss_conn_drop_inbound(c, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
     } else if (wss_ring_count(&c->ring) == 1) {
         wss_conn_signal_fd(c->rx_fd); /* poll_fd: the ring is no longer empty */
     }
@@ -120,7 +126,7 @@ void wss_conn_drop_link(pt_conn *c, int code, const char *why)
             ptu_counters_in(&c->n, m.len);
             ring_push(c, m.data, m.len);
         }
-    ptu_diag_fail(&c->diag, code, "wss: connection lost: %s; reconnecting", why);
+    ptu_diag_fail_later(&c->diag, code, "wss: connection lost: %s; reconnecting", why);
     wss_conn_set_epoll_sock(c, -1);
     /* Wake anything polling the old socket before it is closed. */
     shutdown(wss_link_socket(c->link), SHUT_RDWR);
@@ -169,10 +175,10 @@ static void close_cause(const pt_conn *c, const wss_msg *m, char *buf, size_t le
 void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
 {
     if (m->len > d->cap) {
-        ptu_counters_bump(&c->n.dropped_in);
-        d->len = ptu_diag_fail(&c->diag, PT_ETOOLARGE,
-                               "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
-                               d->cap);
+        char why[96];
+        snprintf(why, sizeof why, "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
+                 d->cap);
+        d->len = wss_conn_drop_inbound(c, PT_ETOOLARGE, why);
         return;
     }
     if (m->len && m->data != d->buf) /* else it was read in place */
@@ -194,7 +200,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
         }
         if (rc != PT_OK) {
             if (rc == PT_ETOOLARGE)
-                ptu_counters_bump(&c->n.dropped_in);
+                wss_conn_drop_inbound(c, rc, why);
             wss_conn_drop_link(c, rc, why);
             return;
         }
@@ -210,7 +216,8 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
             break;
         case WSS_MSG_TEXT:
             /* Reserved for future control messages: ignored (SPEC 2.6). */
-            ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: ignored a %zu-byte text message", m.len);
+            ptu_diag_log_later(&c->diag, PT_LOG_DEBUG, "wss: ignored a %zu-byte text message",
+                               m.len);
             break;
         case WSS_MSG_PING:
             memcpy(c->pong_buf, m.data, m.len);

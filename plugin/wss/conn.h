@@ -10,6 +10,13 @@
  * waits on the socket.  So a writer stalled on a full socket never holds
  * up the reader, and nothing is handed between threads per frame.
  *
+ * The host's log callback never runs under the lock: code under it records
+ * lines (ptu_diag_*_later, diag.h) and each thread flushes them once it has
+ * unlocked, so a slow logger stalls only the thread that calls it.
+ * Inbound frames dropped (a full ring, a recv buffer too small, ...) are
+ * counted in n.dropped_in and logged through c->drops at most once a
+ * second; the counts in those lines add up to dropped_in.
+ *
  * Outbound frames, data and control alike, are whole messages in the
  * link's send queue (link.c), so a pong or a keep-alive is simply queued
  * behind what is there and never cuts into a message.
@@ -34,6 +41,7 @@ struct pt_conn {
     wss_config cfg;         /* may hold a proxy password: wiped at free */
     pt_identity id;         /* our copy of the key, for re-auth: wiped at free */
     ptu_diag diag;
+    ptu_diag_repeat drops;  /* "inbound frames dropped" lines (diag's lock) */
     int close_fd;           /* eventfd: readable from close() on, never drained */
     int rx_fd;              /* eventfd: readable while the ring is not empty */
     int keeper_fd;          /* eventfd: wakes the keeper (drop, pending control) */
@@ -92,6 +100,11 @@ int wss_conn_push_out(pt_conn *c, char *why, size_t whylen);
 /* The link is gone: keep what it already delivered, hand the reconnect to
  * the keeper. */
 void wss_conn_drop_link(pt_conn *c, int code, const char *why);
+
+/* An inbound frame dropped, for why: counted, and logged at most once a
+ * second (c->drops); a negative code is also the last error.  Returns
+ * code. */
+int wss_conn_drop_inbound(pt_conn *c, int code, const char *why);
 
 /* Best-effort close frame (code, reason) on the current link. */
 void wss_conn_send_close(pt_conn *c, int code, const char *reason);

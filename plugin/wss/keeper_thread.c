@@ -71,6 +71,9 @@ void *wss_keeper_main(void *arg)
     char why[PT_ERRMSG_MAX];
 
     while (!wss_conn_closed(c)) {
+        /* Log, with the lock not held, what the last round recorded. */
+        ptu_diag_repeat_tick(&c->diag, &c->drops, wss_now_ms(), 0);
+        ptu_diag_flush(&c->diag);
         pthread_mutex_lock(&c->lock);
         int behind = wss_ring_full(&c->ring);
         wss_keeper_step st = wss_keeper_next(&c->keep, wss_now_ms(), behind);
@@ -122,6 +125,7 @@ void *wss_keeper_main(void *arg)
             events |= POLLOUT;
         int sock = wss_link_socket(c->link);
         pthread_mutex_unlock(&c->lock);
+        ptu_diag_flush(&c->diag);
 
         int64_t left = deadline - wss_now_ms();
         if (left < 0)

@@ -90,6 +90,7 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     c->close_fd = c->rx_fd = c->keeper_fd = c->epoll_fd = c->roots_fd = c->epoll_sock = -1;
     pthread_mutex_init(&c->lock, NULL);
     ptu_diag_init(&c->diag, p);
+    ptu_diag_repeat_init(&c->drops, "wss: inbound frames dropped");
     rc = wss_config_parse(p->options, p->n_options, &c->cfg, err, errlen);
     if (rc != PT_OK)
         goto fail;
@@ -206,6 +207,7 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
     }
     c->writers--;
     pthread_mutex_unlock(&c->lock);
+    ptu_diag_flush(&c->diag); /* what happened under the lock: a drop */
     if (confirmed > 0)
         return (int)confirmed;
     return wss_conn_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
@@ -324,6 +326,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         ptu_addr_ipv4(src, 192, 0, 2, 2, 0); /* the synthetic beacon */
     c->readers--;
     pthread_mutex_unlock(&c->lock);
+    ptu_diag_flush(&c->diag); /* a frame discarded, a drop */
     return rc;
 }
 
@@ -339,6 +342,7 @@ static int wss_close(pt_conn *c)
         wss_conn_send_close(c, 1000, "");
     c->state = PT_STATE_CLOSED;
     pthread_mutex_unlock(&c->lock);
+    ptu_diag_repeat_tick(&c->diag, &c->drops, wss_now_ms(), 1); /* the last drops counted */
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: closed");
     return PT_OK;
 }
@@ -379,6 +383,9 @@ static void wss_free(pt_conn *c)
     wss_close(c);
     if (c->keeper_started)
         pthread_join(c->keeper, NULL);
+    /* Lines a reader or the keeper recorded after close. */
+    ptu_diag_repeat_tick(&c->diag, &c->drops, wss_now_ms(), 1);
+    ptu_diag_flush(&c->diag);
     conn_destroy(c);
 }
 

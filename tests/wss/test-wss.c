@@ -730,6 +730,221 @@ TEST(text_message_after_auth_is_ignored)
     down(&b, c);
 }
 
+/* ---- The host's log callback ------------------------------------------------ */
+
+/* A host logger that holds the thread bringing the first line that contains
+ * hold_on until the test releases it. */
+static struct slow_logger {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const char *hold_on;
+    int held, released;
+} SL = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0 };
+
+static void slow_log(void *userdata, int level, const char *msg)
+{
+    (void)userdata;
+    (void)level;
+    pthread_mutex_lock(&SL.mu);
+    if (!SL.held && strstr(msg, SL.hold_on)) {
+        SL.held = 1;
+        pthread_cond_broadcast(&SL.cv);
+        while (!SL.released)
+            pthread_cond_wait(&SL.cv, &SL.mu);
+    }
+    pthread_mutex_unlock(&SL.mu);
+}
+
+/* Wait (ms, scaled) until *flag is set, under SL's lock. */
+static int slow_wait(const int *flag, int ms)
+{
+    struct timespec until = deadline_after_ms(CLOCK_REALTIME, (int64_t)ms * scale);
+    int rc = 0;
+    pthread_mutex_lock(&SL.mu);
+    while (!*flag && rc == 0)
+        rc = pthread_cond_timedwait(&SL.cv, &SL.mu, &until);
+    int set = *flag;
+    pthread_mutex_unlock(&SL.mu);
+    return set;
+}
+
+struct progress {
+    pt_conn *c;
+    int recv_too; /* echo: send and recv; else send only */
+    int ok, finished;
+};
+
+/* Ten frames out (and back), then finished, under SL's lock. */
+static void *make_progress(void *arg)
+{
+    struct progress *p = arg;
+    unsigned char f[100] = { 7 }, in[200];
+    int ok = 1;
+    for (int i = 0; i < 10 && ok; i++) {
+        ok = wss->send(p->c, f, sizeof f, NULL) == (int)sizeof f;
+        if (ok && p->recv_too)
+            ok = wss->recv(p->c, in, sizeof in, NULL, 5000 * scale) == (int)sizeof f;
+    }
+    pthread_mutex_lock(&SL.mu);
+    p->ok = ok;
+    p->finished = 1;
+    pthread_cond_broadcast(&SL.cv);
+    pthread_mutex_unlock(&SL.mu);
+    return NULL;
+}
+
+/* Dial with the slow logger holding on the line with hold_on; once a
+ * plugin thread is held there, another thread sends (and with recv_too
+ * receives) ten frames: that must finish while the logger still holds. */
+static void logger_holds_and_the_connection_goes_on(const char *const *flags, const char *hold_on,
+                                                    int recv_too, void (*provoke)(pt_conn *))
+{
+    beacon b;
+    pt_conn *c = NULL;
+    pthread_t t;
+    struct progress p = { NULL, recv_too, 0, 0 };
+    SL.hold_on = hold_on;
+    SL.held = SL.released = 0;
+    if (beacon_start(&b, "server", 0, flags) != 0) {
+        CHECK(0);
+        return;
+    }
+    pt_option opts[2];
+    char url[128], ca[600];
+    snprintf(url, sizeof url, "wss://localhost:%d/v1/compat", b.port);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    opts[0] = (pt_option){ "url", url };
+    opts[1] = (pt_option){ "ca-file", ca };
+    pt_dial_params dp;
+    memset(&dp, 0, sizeof dp);
+    dp.struct_size = sizeof dp;
+    dp.options = opts;
+    dp.n_options = 2;
+    dp.identity = &me;
+    dp.log = slow_log;
+    dp.log_level = PT_LOG_DEBUG;
+    CHECK_EQ_INT(wss->dial(&dp, &c, err, sizeof err), PT_OK);
+    if (!c) {
+        beacon_stop(&b);
+        return;
+    }
+    if (provoke)
+        provoke(c);
+    CHECK(slow_wait(&SL.held, 10000));
+    p.c = c;
+    CHECK_EQ_INT(pthread_create(&t, NULL, make_progress, &p), 0);
+    CHECK(slow_wait(&p.finished, 10000)); /* while the logger holds */
+    CHECK(p.ok);
+    pthread_mutex_lock(&SL.mu);
+    SL.released = 1;
+    pthread_cond_broadcast(&SL.cv);
+    pthread_mutex_unlock(&SL.mu);
+    pthread_join(t, NULL);
+    down(&b, c);
+}
+
+/* The beacon's text message after auth is read by the keeper (the host is
+ * not in recv), which logs it at DEBUG: a host logger stuck on that line
+ * must stall neither send nor recv. */
+TEST(a_logger_stuck_in_the_keeper_stalls_neither_send_nor_recv)
+{
+    const char *flags[] = { "--text-after-auth", NULL };
+    logger_holds_and_the_connection_goes_on(flags, "ignored a", 1, NULL);
+}
+
+static void *recv_too_small(void *arg)
+{
+    unsigned char small[8];
+    wss->recv(arg, small, sizeof small, NULL, 10000 * scale);
+    return NULL;
+}
+
+static pthread_t small_reader;
+
+/* An echoed frame that the host's reader cannot take: dropped, and logged
+ * from the reader's own thread. */
+static void drop_one(pt_conn *c)
+{
+    unsigned char f[64] = { 1 };
+    CHECK_EQ_INT(wss->send(c, f, sizeof f, NULL), (int)sizeof f);
+    pthread_create(&small_reader, NULL, recv_too_small, c);
+}
+
+/* A reader whose dropped frame's warning is stuck in the host's logger
+ * must not stall the writer. */
+TEST(a_logger_stuck_on_a_dropped_frame_does_not_stall_send)
+{
+    logger_holds_and_the_connection_goes_on(NULL, "frame discarded", 0, drop_one);
+    pthread_join(small_reader, NULL);
+}
+
+/* The count a log line of dropped frames stands for: a summary's N, a
+ * single drop's 1, anything else 0. */
+static uint64_t dropped_in_line(const char *msg)
+{
+    const char *p = strstr(msg, "wss: inbound frames dropped: ");
+    if (p)
+        return strtoull(p + strlen("wss: inbound frames dropped: "), NULL, 10);
+    return strstr(msg, "frame discarded") ? 1 : 0;
+}
+
+/* A host reading with a buffer too small for the frames that come drops
+ * each one (PT_ETOOLARGE): a flood at line rate for over two seconds gives
+ * a few log lines, at most about one a second, whose counts add up to the
+ * dropped_in of stats. */
+TEST(a_flood_of_dropped_frames_is_logged_once_a_second_with_counts)
+{
+    static log_book lb;
+    static unsigned char f[64];
+    pt_frame batch[100];
+    unsigned char small[8];
+    beacon b;
+    pt_conn *c = NULL;
+    uint64_t dropped = 0, lines = 0, counted = 0;
+    log_book_init(&lb);
+    if (beacon_start(&b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ_INT(dial_logged(&b, &me, NULL, &lb, PT_LOG_WARN, &c), PT_OK);
+    for (size_t i = 0; i < 100; i++)
+        batch[i] = (pt_frame){ f, sizeof f, NULL };
+    int64_t t0 = now_ms();
+    while (c && (now_ms() - t0 < 2500 || dropped < 2000)) {
+        if (wss->send_many(c, batch, 100) != 100)
+            break;
+        for (int i = 0; i < 100; i++) {
+            int rc = wss->recv(c, small, sizeof small, NULL, 5000 * scale);
+            if (rc != PT_ETOOLARGE) {
+                printf("# recv: %d\n", rc);
+                CHECK(0);
+                break;
+            }
+            dropped++;
+        }
+        if (tap_point_failed)
+            break;
+    }
+    int64_t took = now_ms() - t0;
+    pt_stats st = c ? stats_of(c) : (pt_stats){ 0 };
+    done(c); /* close sums up the last ones */
+    pthread_mutex_lock(&lb.mu);
+    for (unsigned i = 0; i < lb.n && i < LOG_BOOK_LINES; i++) {
+        uint64_t n = dropped_in_line(lb.line[i].msg);
+        lines += n > 0;
+        counted += n;
+    }
+    pthread_mutex_unlock(&lb.mu);
+    printf("# %llu frames dropped in %lld ms: %llu log lines, counting %llu\n",
+           (unsigned long long)dropped, (long long)took, (unsigned long long)lines,
+           (unsigned long long)counted);
+    CHECK_EQ_INT(st.dropped_in, dropped);
+    CHECK_EQ_INT(counted, dropped);
+    CHECK(lines >= 2 && lines <= (uint64_t)(took / 1000) + 3);
+    beacon_stop(&b);
+    log_book_destroy(&lb);
+}
+
 /* One reader and one writer thread on the same connection, as the ABI
  * allows (and as make check-tsan runs under ThreadSanitizer). */
 #define HAMMER_FRAMES 3000
@@ -1156,6 +1371,9 @@ int main(void)
     RUN(oversize_inbound_message_drops_and_reconnects);
     RUN(fragmented_inbound_message_is_reassembled);
     RUN(text_message_after_auth_is_ignored);
+    RUN(a_logger_stuck_in_the_keeper_stalls_neither_send_nor_recv);
+    RUN(a_logger_stuck_on_a_dropped_frame_does_not_stall_send);
+    RUN(a_flood_of_dropped_frames_is_logged_once_a_second_with_counts);
     RUN(reader_and_writer_threads_share_a_connection);
     RUN(dial_without_identity_or_node_is_refused);
     RUN(dial_through_an_authenticating_proxy);
