@@ -89,6 +89,8 @@ static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
 
 void wss_conn_queue_control(pt_conn *c)
 {
+    if (c->state != PT_STATE_CONNECTED)
+        return; /* closing: nothing goes behind our close frame */
     if (c->pong_pending &&
         wss_link_queue(c->link, WSS_MSG_PONG, c->pong_buf, c->pong_len) == PT_OK)
         c->pong_pending = 0;
@@ -144,7 +146,7 @@ void wss_conn_send_close(pt_conn *c, int code, const char *reason)
     unsigned char buf[125];
     size_t rl = strlen(reason);
     char ignore[PT_ERRMSG_MAX];
-    if (!c->link)
+    if (!c->link || c->state != PT_STATE_CONNECTED)
         return;
     if (rl > sizeof buf - 2)
         rl = sizeof buf - 2;
@@ -170,6 +172,35 @@ static void close_cause(const pt_conn *c, const wss_msg *m, char *buf, size_t le
                  ": another connection with node id %u replaced this one (is another "
                  "daemon using this identity?)",
                  (unsigned)c->id.node_id);
+}
+
+void wss_conn_close_link(pt_conn *c)
+{
+    char ignore[PT_ERRMSG_MAX];
+    wss_link *l = c->link;
+    int64_t deadline = wss_now_ms() + WSS_CLOSE_FLUSH_MS;
+
+    if (c->state != PT_STATE_CONNECTED || !l) {
+        c->state = PT_STATE_CLOSED;
+        return;
+    }
+    wss_conn_send_close(c, 1000, "");
+    c->state = PT_STATE_CLOSED; /* a writer stops, the keeper queues nothing */
+    int sock = wss_link_socket(l);
+    /* Momentarily full (a writer's message in the way): wait for room
+     * without the lock, a little.  Only free() releases l. */
+    while (wss_link_queued(l) > 0) {
+        int64_t left = deadline - wss_now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd p = { sock, POLLOUT, 0 };
+        pthread_mutex_unlock(&c->lock);
+        poll(&p, 1, (int)left);
+        pthread_mutex_lock(&c->lock);
+        if (wss_link_flush(l, ignore, sizeof ignore) < 0)
+            break;
+    }
+    shutdown(sock, SHUT_WR);
 }
 
 void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
@@ -240,7 +271,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
             /* Answer a close the beacon started; after close() ours is
              * already out, and RFC 6455 allows no second one. */
             if (c->state == PT_STATE_CONNECTED && !wss_conn_closed(c))
-                wss_conn_send_close(c, m.close_code == 1005 ? 1000 : m.close_code, "");
+                wss_conn_send_close(c, wss_keeper_close_reply(m.close_code), "");
             wss_conn_drop_link(c, PT_EIO, reason);
             return;
         }

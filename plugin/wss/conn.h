@@ -106,8 +106,20 @@ void wss_conn_drop_link(pt_conn *c, int code, const char *why);
  * code. */
 int wss_conn_drop_inbound(pt_conn *c, int code, const char *why);
 
-/* Best-effort close frame (code, reason) on the current link. */
+/* Best-effort close frame (code, reason) on the current link, queued
+ * behind what is there and written if the socket has room; none once the
+ * connection is no longer CONNECTED (RFC 6455 allows one close frame). */
 void wss_conn_send_close(pt_conn *c, int code, const char *reason);
+
+/* How long close() waits for socket room to get its close frame out. */
+#define WSS_CLOSE_FLUSH_MS 200
+
+/* For close(), with the lock held (released while waiting): the state
+ * becomes CLOSED, so nothing more is queued; the close frame 1000 goes
+ * behind what is queued, with up to WSS_CLOSE_FLUSH_MS of waiting for
+ * room when the socket is full; then the TCP write side is shut, so the
+ * beacon sees the end at once.  The link itself stays until free. */
+void wss_conn_close_link(pt_conn *c);
 
 /* recv's buffer, for the first data message a pump reads. */
 #define WSS_CONN_NO_FRAME (-100)

@@ -125,3 +125,13 @@ int64_t wss_keeper_jitter(int64_t ms, uint32_t r)
 {
     return ms * 3 / 4 + (int64_t)(r % (uint32_t)(ms / 2 + 1));
 }
+
+int wss_keeper_close_reply(int code)
+{
+    if (code == 1005)
+        return 1000;
+    if ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+        (code >= 3000 && code <= 4999))
+        return code;
+    return 1002;
+}

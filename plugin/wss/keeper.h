@@ -117,6 +117,13 @@ int64_t wss_keeper_redial_backoff(wss_keeper *k);
 /* The nominal backoff after a redial that waited ms: doubled, to the cap. */
 int64_t wss_keeper_backoff_after(int64_t ms);
 
+/* The code to answer a beacon's close with (RFC 6455 5.5.1, 7.4): its own
+ * when it may be sent on the wire (1000-1003, 1007-1014, 3000-4999); 1000
+ * when the close carried none (link.h reports that as 1005, as it does a
+ * 1005 on the wire, which is just as empty); 1002, protocol error, for any
+ * other code, which no endpoint may send (1004, 1006, 1015, reserved). */
+int wss_keeper_close_reply(int code);
+
 /* The delay actually waited for a nominal ms, given a random r: 75%..125%
  * of ms, so many daemons do not redial in step. */
 int64_t wss_keeper_jitter(int64_t ms, uint32_t r);

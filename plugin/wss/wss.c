@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -48,8 +49,10 @@
 
 static void conn_destroy(pt_conn *c)
 {
-    if (c->link)
+    if (c->link) {
+        shutdown(wss_link_socket(c->link), SHUT_RDWR); /* close() shut the write side */
         wss_link_free(c->link);
+    }
     wss_ring_free(&c->ring);
     if (c->epoll_fd >= 0)
         close(c->epoll_fd);
@@ -338,9 +341,7 @@ static int wss_close(pt_conn *c)
         return PT_OK;
     wss_conn_signal_fd(c->close_fd); /* wakes recv, send, the keeper and a redial */
     pthread_mutex_lock(&c->lock);
-    if (c->state == PT_STATE_CONNECTED)
-        wss_conn_send_close(c, 1000, "");
-    c->state = PT_STATE_CLOSED;
+    wss_conn_close_link(c); /* close 1000, a bounded wait for room */
     pthread_mutex_unlock(&c->lock);
     ptu_diag_repeat_tick(&c->diag, &c->drops, wss_now_ms(), 1); /* the last drops counted */
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: closed");

@@ -1,7 +1,7 @@
 /* test-wss-keeper.c -- the WSS keeper's state machine (plugin/wss/keeper.h):
- * every transition and deadline, the keep-alive and the backoff, with the
- * SPEC 2 timings (idle-ping 30 s, pong-timeout 10 s), no threads, no
- * sockets, no clock. */
+ * every transition and deadline, the keep-alive, the backoff and the answer
+ * to a beacon's close, with the SPEC 2 timings (idle-ping 30 s,
+ * pong-timeout 10 s), no threads, no sockets, no clock. */
 #include "config.h"
 
 #include "keeper.h"
@@ -509,6 +509,30 @@ TEST(a_drop_while_reconnecting_changes_nothing)
     CHECK_EQ_INT(k.state, WSS_KEEPER_RECONNECTING);
 }
 
+/* ---- The answer to a beacon's close -------------------------------------- */
+
+TEST(a_close_without_a_code_is_answered_with_1000)
+{
+    CHECK_EQ_INT(wss_keeper_close_reply(1005), 1000); /* none, or 1005 itself */
+}
+
+TEST(a_close_code_allowed_on_the_wire_is_echoed)
+{
+    int ok[] = { 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+                 3000, 4000, 4999 };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        CHECK_EQ_INT(wss_keeper_close_reply(ok[i]), ok[i]);
+}
+
+TEST(a_close_code_forbidden_on_the_wire_is_never_echoed)
+{
+    /* RFC 6455 7.4: 1004-1006 and 1015 are reserved or only for reports,
+     * 0-999 unused, 1016-2999 for extensions, 5000 and up invalid. */
+    int bad[] = { 0, 1, 999, 1004, 1006, 1015, 1016, 2000, 2999, 5000, 65535, -1 };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ_INT(wss_keeper_close_reply(bad[i]), 1002);
+}
+
 TEST(jitter_draws_from_75_to_125_percent)
 {
     CHECK_EQ_INT(wss_keeper_jitter(250, 0), 187);
@@ -563,6 +587,9 @@ int main(void)
     RUN(the_first_link_dropped_at_once_redials_after_the_first_backoff);
     RUN(a_replacement_then_a_read_loop_exit_is_one_extra_reconnect);
     RUN(a_drop_while_reconnecting_changes_nothing);
+    RUN(a_close_without_a_code_is_answered_with_1000);
+    RUN(a_close_code_allowed_on_the_wire_is_echoed);
+    RUN(a_close_code_forbidden_on_the_wire_is_never_echoed);
     RUN(jitter_draws_from_75_to_125_percent);
     return tap_done();
 }

@@ -289,6 +289,159 @@ TEST(close_is_idempotent_and_wakes_a_blocked_recv)
     beacon_stop(&b);
 }
 
+/* The plugin's TCP socket to 127.0.0.1:port, found among this process's
+ * descriptors, or -1. */
+static int socket_to_port(int port)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_in sin;
+        socklen_t sl = sizeof sin;
+        if (getpeername(fd, (struct sockaddr *)&sin, &sl) == 0 && sin.sin_family == AF_INET &&
+            ntohs(sin.sin_port) == port && sin.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+            return fd;
+    }
+    return -1;
+}
+
+struct flood {
+    pt_conn *c;
+    pthread_t thread;
+    pid_t tid;
+    int created, started;
+    int rc;
+};
+
+/* One send_many of 64 largest frames, 4 MiB: far more than the socket
+ * takes while the beacon does not read. */
+static void *flood_main(void *arg)
+{
+    struct flood *fl = arg;
+    static unsigned char big[PT_MAX_FRAME];
+    pt_frame f[64];
+    for (size_t i = 0; i < 64; i++)
+        f[i] = (pt_frame){ big, sizeof big, NULL };
+    fl->tid = thread_wait_tid();
+    __atomic_store_n(&fl->started, 1, __ATOMIC_SEQ_CST);
+    fl->rc = wss->send_many(fl->c, f, 64);
+    return NULL;
+}
+
+struct closer {
+    pt_conn *c;
+    pid_t tid;
+    int started;
+    int64_t took;
+};
+
+static void *closer_main(void *arg)
+{
+    struct closer *cl = arg;
+    cl->tid = thread_wait_tid();
+    __atomic_store_n(&cl->started, 1, __ATOMIC_SEQ_CST);
+    int64_t t0 = now_ms();
+    wss->close(cl->c);
+    cl->took = now_ms() - t0;
+    return NULL;
+}
+
+static void wait_started(const int *started)
+{
+    while (!__atomic_load_n(started, __ATOMIC_SEQ_CST))
+        sched_yield();
+}
+
+/* Start a flood of sends against a beacon that is stopped (SIGSTOP), and
+ * return 1 once the sender is stuck: asleep, with the plugin's socket
+ * full.  Then the send queue holds part of a message.  The sender ends
+ * when the connection is closed (join fl->thread if fl->created). */
+static int stuck_sender(beacon *b, pt_conn *c, struct flood *fl)
+{
+    int sock = socket_to_port(b->port);
+    int64_t deadline = now_ms() + 10000 * scale;
+    fl->c = c;
+    kill(b->pid, SIGSTOP);
+    if (sock < 0 || pthread_create(&fl->thread, NULL, flood_main, fl) != 0)
+        return 0;
+    fl->created = 1;
+    wait_started(&fl->started);
+    while (now_ms() < deadline) {
+        struct pollfd p = { sock, POLLOUT, 0 };
+        if (thread_wait_sleeping(fl->tid) && poll(&p, 1, 0) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* close() while a writer is stuck behind a full socket (the beacon stopped
+ * for a moment): the close frame waits behind the writer's message, and
+ * close must wait a little for room to get it out, not leave it in the
+ * queue.  The beacon, let go while close waits, logs the close 1000. */
+TEST(close_frame_reaches_the_beacon_when_the_socket_was_full)
+{
+    beacon b;
+    pt_conn *c = NULL;
+    pthread_t ct;
+    struct flood fl = { 0 };
+    struct closer cl = { 0 };
+    const char *flags[] = { "--mode=sink", NULL };
+    if (beacon_start_captured(&b, "server", 0, flags) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ_INT(dial_with(&b, &me, NULL, &c), PT_OK);
+    if (!c || !stuck_sender(&b, c, &fl)) {
+        CHECK(0);
+        kill(b.pid, SIGCONT);
+        done(c);
+        if (fl.created)
+            pthread_join(fl.thread, NULL);
+        beacon_stop(&b);
+        return;
+    }
+    cl.c = c;
+    CHECK_EQ_INT(pthread_create(&ct, NULL, closer_main, &cl), 0);
+    wait_started(&cl.started);
+    /* close is waiting for room (or, without the wait, already gone). */
+    thread_wait_sleeping(cl.tid);
+    kill(b.pid, SIGCONT);
+    pthread_join(ct, NULL);
+    pthread_join(fl.thread, NULL);
+    printf("# close took %lld ms; the stuck send_many returned %d\n", (long long)cl.took,
+           fl.rc);
+    CHECK(fl.rc >= 0 || fl.rc == PT_ECLOSED);
+    CHECK(cl.took < 2000 * scale);
+    wss->free(c);
+    CHECK(beacon_wait_line(&b, "peer sent close 1000", 5000));
+    beacon_stop(&b);
+}
+
+/* A beacon that never reads again: close gives up on its close frame after
+ * a short wait and returns. */
+TEST(close_returns_soon_when_the_socket_never_drains)
+{
+    beacon b;
+    pt_conn *c = NULL;
+    struct flood fl = { 0 };
+    if (beacon_start(&b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ_INT(dial_with(&b, &me, NULL, &c), PT_OK);
+    CHECK(c && stuck_sender(&b, c, &fl));
+    if (c) {
+        int64_t t0 = now_ms();
+        wss->close(c);
+        int64_t took = now_ms() - t0;
+        printf("# close took %lld ms\n", (long long)took);
+        CHECK(took < 2000 * scale);
+        if (fl.created)
+            pthread_join(fl.thread, NULL);
+        wss->free(c);
+    }
+    kill(b.pid, SIGCONT);
+    beacon_stop(&b);
+}
+
 /* ---- Reconnect ---------------------------------------------------------- */
 
 TEST(reconnect_after_server_drops_the_connection)
@@ -1354,6 +1507,8 @@ int main(void)
     RUN(pin_mismatch_is_refused);
     RUN(matching_pin_is_accepted);
     RUN(close_is_idempotent_and_wakes_a_blocked_recv);
+    RUN(close_frame_reaches_the_beacon_when_the_socket_was_full);
+    RUN(close_returns_soon_when_the_socket_never_drains);
     RUN(reconnect_after_server_drops_the_connection);
     RUN(poll_fd_goes_quiet_after_a_reconnect);
     RUN(send_while_down_returns_reconnecting_and_recv_keeps_waiting);
