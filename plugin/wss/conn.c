@@ -13,6 +13,10 @@
 #include "conn.h"
 #include "util.h"
 
+/* The reason of the beacon's close when a newer connection of the same
+ * node replaced this one (SPEC 3, 6). */
+#define WSS_CLOSE_REPLACED "replaced"
+
 /* ---- Wake-ups and waiting ------------------------------------------------- */
 
 void wss_conn_signal_fd(int fd)
@@ -60,17 +64,23 @@ void wss_conn_set_epoll_sock(pt_conn *c, int sock)
 
 /* ---- The inbound ring ----------------------------------------------------- */
 
+int wss_conn_drop_inbound(pt_conn *c, int code, const char *why)
+{
+    ptu_counters_bump(&c->n.dropped_in);
+    return ptu_diag_repeat_note(&c->diag, &c->drops, ptu_now_ms(), code, why);
+}
+
 /* Queue one inbound message; called with the lock held. */
 static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
 {
+    char why[96];
     int rc = wss_ring_push(&c->ring, data, len);
     if (rc == WSS_RING_FULL) {
-        ptu_counters_bump(&c->n.dropped_in);
-        ptu_diag_log(&c->diag, PT_LOG_WARN,
-                     "wss: receive buffer full (%zu frames): inbound frame dropped", c->ring.cap);
+        snprintf(why, sizeof why, "wss: receive buffer full (%zu frames): inbound frame dropped",
+                 c->ring.cap);
+        wss_conn_drop_inbound(c, PT_OK, why);
     } else if (rc != PT_OK) {
-        ptu_counters_bump(&c->n.dropped_in);
-        ptu_diag_fail(&c->diag, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
+        wss_conn_drop_inbound(c, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
     } else if (wss_ring_count(&c->ring) == 1) {
         wss_conn_signal_fd(c->rx_fd); /* poll_fd: the ring is no longer empty */
     }
@@ -80,11 +90,16 @@ static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
 
 void wss_conn_queue_control(pt_conn *c)
 {
+    if (c->state != PT_STATE_CONNECTED)
+        return; /* closing: nothing goes behind our close frame */
     if (c->pong_pending &&
         wss_link_queue(c->link, WSS_MSG_PONG, c->pong_buf, c->pong_len) == PT_OK)
         c->pong_pending = 0;
     if (c->ping_pending && wss_link_queue(c->link, WSS_MSG_PING, "pilot", 5) == PT_OK)
         c->ping_pending = 0;
+    if (c->keepalive_pending && wss_link_queue(c->link, WSS_MSG_TEXT, WSS_KEEPALIVE,
+                                               sizeof WSS_KEEPALIVE - 1) == PT_OK)
+        c->keepalive_pending = 0;
 }
 
 int wss_conn_push_out(pt_conn *c, char *why, size_t whylen)
@@ -94,8 +109,8 @@ int wss_conn_push_out(pt_conn *c, char *why, size_t whylen)
     for (;;) {
         wss_conn_queue_control(c);
         int rc = wss_link_flush(c->link, why, whylen);
-        /* A control frame finds room once the queue is empty. */
-        if (rc != PT_OK || !(c->pong_pending || c->ping_pending))
+        /* A control frame or keep-alive finds room once the queue is empty. */
+        if (rc != PT_OK || !(c->pong_pending || c->ping_pending || c->keepalive_pending))
             return rc;
     }
 }
@@ -114,7 +129,7 @@ void wss_conn_drop_link(pt_conn *c, int code, const char *why)
             ptu_counters_in(&c->n, m.len);
             ring_push(c, m.data, m.len);
         }
-    ptu_diag_fail(&c->diag, code, "wss: connection lost: %s; reconnecting", why);
+    ptu_diag_fail_later(&c->diag, code, "wss: connection lost: %s; reconnecting", why);
     wss_conn_set_epoll_sock(c, -1);
     /* Wake anything polling the old socket before it is closed. */
     shutdown(wss_link_socket(c->link), SHUT_RDWR);
@@ -122,8 +137,8 @@ void wss_conn_drop_link(pt_conn *c, int code, const char *why)
     c->link = NULL;
     c->state = PT_STATE_RECONNECTING;
     c->rx_drained = 0;
-    c->pong_pending = c->ping_pending = 0;
-    wss_keeper_link_down(&c->keep);
+    c->pong_pending = c->ping_pending = c->keepalive_pending = 0;
+    wss_keeper_link_down(&c->keep, ptu_now_ms());
     wss_conn_signal_fd(c->keeper_fd);
 }
 
@@ -132,7 +147,7 @@ void wss_conn_send_close(pt_conn *c, int code, const char *reason)
     unsigned char buf[125];
     size_t rl = strlen(reason);
     char ignore[PT_ERRMSG_MAX];
-    if (!c->link)
+    if (!c->link || c->state != PT_STATE_CONNECTED)
         return;
     if (rl > sizeof buf - 2)
         rl = sizeof buf - 2;
@@ -144,13 +159,58 @@ void wss_conn_send_close(pt_conn *c, int code, const char *reason)
         wss_link_flush(c->link, ignore, sizeof ignore);
 }
 
+/* The beacon's close as the cause of a drop.  1000 "replaced" is a cause
+ * of its own, worth a warning: a newer connection with our node id took
+ * over (SPEC 3), most likely another daemon with the same identity, and
+ * the two would go on replacing each other. */
+static void close_cause(const pt_conn *c, const wss_msg *m, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "beacon closed the connection: %d%s%s", m->close_code,
+                     *m->close_reason ? " " : "", m->close_reason);
+    if (m->close_code == 1000 && strcmp(m->close_reason, WSS_CLOSE_REPLACED) == 0 && n > 0 &&
+        (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n,
+                 ": another connection with node id %u replaced this one (is another "
+                 "daemon using this identity?)",
+                 (unsigned)c->id.node_id);
+}
+
+void wss_conn_close_link(pt_conn *c)
+{
+    char ignore[PT_ERRMSG_MAX];
+    wss_link *l = c->link;
+    int64_t deadline = ptu_now_ms() + WSS_CLOSE_FLUSH_MS;
+
+    if (c->state != PT_STATE_CONNECTED || !l) {
+        c->state = PT_STATE_CLOSED;
+        return;
+    }
+    wss_conn_send_close(c, 1000, "");
+    c->state = PT_STATE_CLOSED; /* a writer stops, the keeper queues nothing */
+    int sock = wss_link_socket(l);
+    /* Momentarily full (a writer's message in the way): wait for room
+     * without the lock, a little.  Only free() releases l. */
+    while (wss_link_queued(l) > 0) {
+        int64_t left = deadline - ptu_now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd p = { sock, POLLOUT, 0 };
+        pthread_mutex_unlock(&c->lock);
+        poll(&p, 1, (int)left);
+        pthread_mutex_lock(&c->lock);
+        if (wss_link_flush(l, ignore, sizeof ignore) < 0)
+            break;
+    }
+    shutdown(sock, SHUT_WR);
+}
+
 void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
 {
     if (m->len > d->cap) {
-        ptu_counters_bump(&c->n.dropped_in);
-        d->len = ptu_diag_fail(&c->diag, PT_ETOOLARGE,
-                               "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
-                               d->cap);
+        char why[96];
+        snprintf(why, sizeof why, "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
+                 d->cap);
+        d->len = wss_conn_drop_inbound(c, PT_ETOOLARGE, why);
         return;
     }
     if (m->len && m->data != d->buf) /* else it was read in place */
@@ -172,7 +232,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
         }
         if (rc != PT_OK) {
             if (rc == PT_ETOOLARGE)
-                ptu_counters_bump(&c->n.dropped_in);
+                wss_conn_drop_inbound(c, rc, why);
             wss_conn_drop_link(c, rc, why);
             return;
         }
@@ -188,7 +248,8 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
             break;
         case WSS_MSG_TEXT:
             /* Reserved for future control messages: ignored (SPEC 2.6). */
-            ptu_diag_log(&c->diag, PT_LOG_DEBUG, "wss: ignored a %zu-byte text message", m.len);
+            ptu_diag_log_later(&c->diag, PT_LOG_DEBUG, "wss: ignored a %zu-byte text message",
+                               m.len);
             break;
         case WSS_MSG_PING:
             memcpy(c->pong_buf, m.data, m.len);
@@ -206,13 +267,12 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
             wss_keeper_pong(&c->keep);
             break;
         case WSS_MSG_CLOSE: {
-            char reason[200];
-            snprintf(reason, sizeof reason, "beacon closed the connection: %d%s%s", m.close_code,
-                     *m.close_reason ? " " : "", m.close_reason);
+            char reason[PT_ERRMSG_MAX - 64];
+            close_cause(c, &m, reason, sizeof reason);
             /* Answer a close the beacon started; after close() ours is
              * already out, and RFC 6455 allows no second one. */
             if (c->state == PT_STATE_CONNECTED && !wss_conn_closed(c))
-                wss_conn_send_close(c, m.close_code == 1005 ? 1000 : m.close_code, "");
+                wss_conn_send_close(c, wss_keeper_close_reply(m.close_code), "");
             wss_conn_drop_link(c, PT_EIO, reason);
             return;
         }

@@ -10,9 +10,16 @@
  * waits on the socket.  So a writer stalled on a full socket never holds
  * up the reader, and nothing is handed between threads per frame.
  *
+ * The host's log callback never runs under the lock: code under it records
+ * lines (ptu_diag_*_later, diag.h) and each thread flushes them once it has
+ * unlocked, so a slow logger stalls only the thread that calls it.
+ * Inbound frames dropped (a full ring, a recv buffer too small, ...) are
+ * counted in n.dropped_in and logged through c->drops at most once a
+ * second; the counts in those lines add up to dropped_in.
+ *
  * Outbound frames, data and control alike, are whole messages in the
- * link's send queue (link.c), so a pong is simply queued behind what is
- * there and never cuts into a message.
+ * link's send queue (link.c), so a pong or a keep-alive is simply queued
+ * behind what is there and never cuts into a message.
  */
 #ifndef PT_WSS_CONN_H
 #define PT_WSS_CONN_H
@@ -34,6 +41,7 @@ struct pt_conn {
     wss_config cfg;         /* may hold a proxy password: wiped at free */
     pt_identity id;         /* our copy of the key, for re-auth: wiped at free */
     ptu_diag diag;
+    ptu_diag_repeat drops;  /* "inbound frames dropped" lines (diag's lock) */
     int close_fd;           /* eventfd: readable from close() on, never drained */
     int rx_fd;              /* eventfd: readable while the ring is not empty */
     int keeper_fd;          /* eventfd: wakes the keeper (drop, pending control) */
@@ -55,6 +63,7 @@ struct pt_conn {
     unsigned char pong_buf[125];
     size_t pong_len;
     int ping_pending;       /* send a ping when there is room */
+    int keepalive_pending;  /* send WSS_KEEPALIVE when there is room */
     wss_keeper keep;        /* the ping and the pong deadline (keeper.h) */
     int readers;            /* threads inside recv */
     int writers;            /* threads inside send or send_many */
@@ -78,12 +87,12 @@ int wss_conn_wait(pt_conn *c, int fd, short events, int extra_fd, int ms);
 /* Make sock (or none, -1) the socket poll_fd watches. */
 void wss_conn_set_epoll_sock(pt_conn *c, int sock);
 
-/* Queue the pending control frames (the pong owed, the ping due) behind
- * what is queued, if there is room: whole messages, never cutting into
- * one. */
+/* Queue the pending control frames (the pong owed, the ping due) and the
+ * keep-alive due behind what is queued, if there is room: whole messages,
+ * never cutting into one. */
 void wss_conn_queue_control(pt_conn *c);
 
-/* Queue the pending control frames and write the queue out.  Returns PT_OK
+/* Queue the pending control frames and keep-alive and write the queue out.  Returns PT_OK
  * when everything is out, WSS_AGAIN when the socket is full, or a negative
  * code when the link died (the caller drops it). */
 int wss_conn_push_out(pt_conn *c, char *why, size_t whylen);
@@ -92,8 +101,25 @@ int wss_conn_push_out(pt_conn *c, char *why, size_t whylen);
  * the keeper. */
 void wss_conn_drop_link(pt_conn *c, int code, const char *why);
 
-/* Best-effort close frame (code, reason) on the current link. */
+/* An inbound frame dropped, for why: counted, and logged at most once a
+ * second (c->drops); a negative code is also the last error.  Returns
+ * code. */
+int wss_conn_drop_inbound(pt_conn *c, int code, const char *why);
+
+/* Best-effort close frame (code, reason) on the current link, queued
+ * behind what is there and written if the socket has room; none once the
+ * connection is no longer CONNECTED (RFC 6455 allows one close frame). */
 void wss_conn_send_close(pt_conn *c, int code, const char *reason);
+
+/* How long close() waits for socket room to get its close frame out. */
+#define WSS_CLOSE_FLUSH_MS 200
+
+/* For close(), with the lock held (released while waiting): the state
+ * becomes CLOSED, so nothing more is queued; the close frame 1000 goes
+ * behind what is queued, with up to WSS_CLOSE_FLUSH_MS of waiting for
+ * room when the socket is full; then the TCP write side is shut, so the
+ * beacon sees the end at once.  The link itself stays until free. */
+void wss_conn_close_link(pt_conn *c);
 
 /* recv's buffer, for the first data message a pump reads. */
 #define WSS_CONN_NO_FRAME (-100)

@@ -7,23 +7,33 @@ void wss_keeper_init(wss_keeper *k, int64_t idle_ping_ms, int64_t pong_timeout_m
 {
     *k = (wss_keeper){ .state = WSS_KEEPER_RECONNECTING,
                        .idle_ping_ms = idle_ping_ms,
-                       .pong_timeout_ms = pong_timeout_ms };
+                       .pong_timeout_ms = pong_timeout_ms,
+                       .backoff_ms = WSS_BACKOFF_FIRST_MS };
 }
 
 void wss_keeper_link_up(wss_keeper *k, int64_t now)
 {
     k->state = WSS_KEEPER_IDLE;
-    k->rx_ms = now;
+    k->rx_ms = k->tx_ms = k->up_ms = now;
 }
 
-void wss_keeper_link_down(wss_keeper *k)
+void wss_keeper_link_down(wss_keeper *k, int64_t now)
 {
+    /* A link dropped sooner (accepted, then closed) was no success: the
+     * backoff keeps growing. */
+    if (k->state != WSS_KEEPER_RECONNECTING && now - k->up_ms >= k->idle_ping_ms)
+        k->backoff_ms = WSS_BACKOFF_FIRST_MS;
     k->state = WSS_KEEPER_RECONNECTING;
 }
 
 void wss_keeper_read(wss_keeper *k, int64_t now)
 {
     k->rx_ms = now;
+}
+
+void wss_keeper_sent(wss_keeper *k, int64_t now)
+{
+    k->tx_ms = now;
 }
 
 void wss_keeper_pong(wss_keeper *k)
@@ -42,15 +52,21 @@ static int64_t later(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
+static int64_t sooner(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
 int64_t wss_keeper_deadline(const wss_keeper *k, int ring_full)
 {
+    int64_t keepalive = k->tx_ms + k->idle_ping_ms;
     switch (k->state) {
     case WSS_KEEPER_IDLE:
-        return k->rx_ms + k->idle_ping_ms;
+        return sooner(k->rx_ms + k->idle_ping_ms, keepalive);
     case WSS_KEEPER_AWAITING_PONG:
         if (ring_full)
-            return k->ping_ms + k->idle_ping_ms;
-        return later(k->ping_ms, k->behind_ms) + k->pong_timeout_ms;
+            return sooner(k->ping_ms + k->idle_ping_ms, keepalive);
+        return sooner(later(k->ping_ms, k->behind_ms) + k->pong_timeout_ms, keepalive);
     case WSS_KEEPER_RECONNECTING:
         break;
     }
@@ -83,9 +99,21 @@ wss_keeper_step wss_keeper_next(wss_keeper *k, int64_t now, int ring_full)
         k->state = WSS_KEEPER_AWAITING_PONG;
         k->ping_ms = now;
         st.action = WSS_KEEPER_PING;
+    } else if (now - k->tx_ms >= k->idle_ping_ms) {
+        /* Like the ping's, the clock restarts whether or not it can be
+         * written yet: one keep-alive waiting is enough. */
+        k->tx_ms = now;
+        st.action = WSS_KEEPER_KEEPALIVE;
     }
     st.deadline_ms = wss_keeper_deadline(k, ring_full);
     return st;
+}
+
+int64_t wss_keeper_redial_backoff(wss_keeper *k)
+{
+    int64_t ms = k->backoff_ms;
+    k->backoff_ms = wss_keeper_backoff_after(ms);
+    return ms;
 }
 
 int64_t wss_keeper_backoff_after(int64_t ms)
@@ -96,4 +124,14 @@ int64_t wss_keeper_backoff_after(int64_t ms)
 int64_t wss_keeper_jitter(int64_t ms, uint32_t r)
 {
     return ms * 3 / 4 + (int64_t)(r % (uint32_t)(ms / 2 + 1));
+}
+
+int wss_keeper_close_reply(int code)
+{
+    if (code == 1005)
+        return 1000;
+    if ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+        (code >= 3000 && code <= 4999))
+        return code;
+    return 1002;
 }

@@ -1,8 +1,9 @@
 /*
  * keeper_thread.c -- the keeper thread: what one WSS connection needs that
  * has no caller.  It carries out the keeper's decisions (keeper.h: the
- * idle ping, the half-open verdict, the redial with backoff) and reads on
- * behalf of a host that is not in recv, so that pongs are seen.
+ * idle ping, the keep-alive, the half-open verdict, the redial with
+ * backoff) and reads on behalf of a host that is not in recv, so that
+ * pongs are seen.
  */
 #include "config.h"
 
@@ -27,11 +28,12 @@ static int64_t jittered(int64_t ms)
     return wss_keeper_jitter(ms, r);
 }
 
-static void reconnect(pt_conn *c, int64_t *backoff)
+/* Wait out the backoff (nominal ms), dial, and install the new link. */
+static void reconnect(pt_conn *c, int64_t backoff)
 {
     char err[PT_ERRMSG_MAX];
     wss_link *l = NULL;
-    int64_t delay = jittered(*backoff);
+    int64_t delay = jittered(backoff);
 
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnecting in %lld ms", (long long)delay);
     wss_conn_wait(c, -1, 0, -1, (int)delay);
@@ -42,7 +44,6 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     if (rc != PT_OK) {
         if (!wss_conn_closed(c))
             ptu_diag_fail(&c->diag, rc, "wss: reconnect failed: %s", err);
-        *backoff = wss_keeper_backoff_after(*backoff);
         return;
     }
     pthread_mutex_lock(&c->lock);
@@ -62,28 +63,31 @@ static void reconnect(pt_conn *c, int64_t *backoff)
     wss_conn_signal_fd(c->rx_fd);
     c->rx_kicked = 1;
     pthread_mutex_unlock(&c->lock);
-    *backoff = WSS_BACKOFF_FIRST_MS;
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnected to %s", c->cfg.host);
 }
 
 void *wss_keeper_main(void *arg)
 {
     pt_conn *c = arg;
-    int64_t backoff = WSS_BACKOFF_FIRST_MS;
     char why[PT_ERRMSG_MAX];
 
     while (!wss_conn_closed(c)) {
+        /* Log, with the lock not held, what the last round recorded. */
+        ptu_diag_repeat_tick(&c->diag, &c->drops, ptu_now_ms(), 0);
+        ptu_diag_flush(&c->diag);
         pthread_mutex_lock(&c->lock);
         int behind = wss_ring_full(&c->ring);
         wss_keeper_step st = wss_keeper_next(&c->keep, ptu_now_ms(), behind);
         switch (st.action) {
-        case WSS_KEEPER_REDIAL:
+        case WSS_KEEPER_REDIAL: {
+            int64_t backoff = wss_keeper_redial_backoff(&c->keep);
             pthread_mutex_unlock(&c->lock);
             if (wss_conn_closed(c)) /* close() ends the reconnect loop */
                 continue;
             wss_conn_drain_fd(c->keeper_fd);
-            reconnect(c, &backoff);
+            reconnect(c, backoff);
             continue;
+        }
         case WSS_KEEPER_DROP:
             /* Half-open: the beacon stopped answering. */
             wss_conn_send_close(c, 1008, "idle ping timeout");
@@ -92,6 +96,9 @@ void *wss_keeper_main(void *arg)
             continue;
         case WSS_KEEPER_PING:
             c->ping_pending = 1; /* queued below, or by a writer's flush */
+            break;
+        case WSS_KEEPER_KEEPALIVE:
+            c->keepalive_pending = 1; /* likewise */
             break;
         case WSS_KEEPER_WAIT:
             break;
@@ -114,10 +121,12 @@ void *wss_keeper_main(void *arg)
             !wss_ring_full(&c->ring))
             events |= POLLIN;
         if (c->writers == 0 &&
-            (wss_link_queued(c->link) || c->pong_pending || c->ping_pending))
+            (wss_link_queued(c->link) || c->pong_pending || c->ping_pending ||
+             c->keepalive_pending))
             events |= POLLOUT;
         int sock = wss_link_socket(c->link);
         pthread_mutex_unlock(&c->lock);
+        ptu_diag_flush(&c->diag);
 
         int64_t left = deadline - ptu_now_ms();
         if (left < 0)

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -48,8 +49,10 @@
 
 static void conn_destroy(pt_conn *c)
 {
-    if (c->link)
+    if (c->link) {
+        shutdown(wss_link_socket(c->link), SHUT_RDWR); /* close() shut the write side */
         wss_link_free(c->link);
+    }
     wss_ring_free(&c->ring);
     if (c->epoll_fd >= 0)
         close(c->epoll_fd);
@@ -91,6 +94,7 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     c->close_fd = c->rx_fd = c->keeper_fd = c->epoll_fd = c->roots_fd = c->epoll_sock = -1;
     pthread_mutex_init(&c->lock, NULL);
     ptu_diag_init(&c->diag, p);
+    ptu_diag_repeat_init(&c->drops, "wss: inbound frames dropped");
     rc = wss_config_parse(p->options, p->n_options, &c->cfg, err, errlen);
     if (rc != PT_OK)
         goto fail;
@@ -183,8 +187,11 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
             break;
         }
         rc = wss_conn_push_out(c, why, sizeof why);
+        size_t before = confirmed;
         while (confirmed < queued && wss_link_written(c->link) >= end[confirmed % BATCH_MAX])
             ptu_counters_out(&c->n, f[confirmed++].len);
+        if (confirmed > before) /* the beacon heard from us: no keep-alive due */
+            wss_keeper_sent(&c->keep, ptu_now_ms());
         if (rc == PT_OK && confirmed == n)
             break;
         if (rc < 0) {
@@ -204,6 +211,7 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
     }
     c->writers--;
     pthread_mutex_unlock(&c->lock);
+    ptu_diag_flush(&c->diag); /* what happened under the lock: a drop */
     if (confirmed > 0)
         return (int)confirmed;
     return wss_conn_closed(c) ? PT_ECLOSED : PT_ERECONNECTING;
@@ -322,6 +330,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         ptu_addr_ipv4(src, 192, 0, 2, 2, 0); /* the synthetic beacon */
     c->readers--;
     pthread_mutex_unlock(&c->lock);
+    ptu_diag_flush(&c->diag); /* a frame discarded, a drop */
     return rc;
 }
 
@@ -333,10 +342,9 @@ static int wss_close(pt_conn *c)
         return PT_OK;
     wss_conn_signal_fd(c->close_fd); /* wakes recv, send, the keeper and a redial */
     pthread_mutex_lock(&c->lock);
-    if (c->state == PT_STATE_CONNECTED)
-        wss_conn_send_close(c, 1000, "");
-    c->state = PT_STATE_CLOSED;
+    wss_conn_close_link(c); /* close 1000, a bounded wait for room */
     pthread_mutex_unlock(&c->lock);
+    ptu_diag_repeat_tick(&c->diag, &c->drops, ptu_now_ms(), 1); /* the last drops counted */
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: closed");
     return PT_OK;
 }
@@ -377,6 +385,9 @@ static void wss_free(pt_conn *c)
     wss_close(c);
     if (c->keeper_started)
         pthread_join(c->keeper, NULL);
+    /* Lines a reader or the keeper recorded after close. */
+    ptu_diag_repeat_tick(&c->diag, &c->drops, ptu_now_ms(), 1);
+    ptu_diag_flush(&c->diag);
     conn_destroy(c);
 }
 

@@ -528,12 +528,12 @@ start_beacon tls-again --listen="127.0.0.1:$old_port" && stats &&
 ok $? "after a beacon restart that session falls back to a full handshake: tls_full +1, tls_resumed +0"
 
 json=$(curl -sS -m $((10 * SCALE)) --cacert "$CERTS/ca.pem" "https://localhost:$PORT/stats")
-[[ $json == *'"tls_full":2,"tls_resumed":0}' ]]
+[[ $json == *'"tls_full":2,"tls_resumed":0,"text_in":0}' ]]
 ok $? "GET /stats has them too, its own handshake counted: tls_full 2, tls_resumed 0"
 
 unset OUT
 stop_beacon
-[ "$BEACON_RC" -eq 0 ] && grep -q '^STATS .* tls_full=2 tls_resumed=0$' "$BEACON_ERR"
+[ "$BEACON_RC" -eq 0 ] && grep -q '^STATS .* tls_full=2 tls_resumed=0 text_in=0$' "$BEACON_ERR"
 ok $? "that beacon exits 0 on SIGTERM, its last STATS line with tls_full=2 tls_resumed=0"
 
 # ---- --reject-auth -----------------------------------------------------------

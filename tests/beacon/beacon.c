@@ -110,7 +110,7 @@ static const struct {
     F(upgrades), F(auth_ok), F(auth_fail), F(frames_in), F(frames_out),
     F(bytes_in), F(bytes_out), F(drops), F(refused),
     F(relayed), F(relay_dropped), F(udp_in), F(udp_out), F(discovers),
-    F(tls_full), F(tls_resumed),
+    F(tls_full), F(tls_resumed), F(text_in),
 #undef F
 };
 

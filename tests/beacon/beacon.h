@@ -106,6 +106,7 @@ typedef struct bc_stats {
     uint64_t tls_full;    /* with a new session */
     uint64_t tls_resumed; /* resuming one (a TLS 1.3 ticket, or a 1.2 one or
                            * session id) */
+    uint64_t text_in;    /* text messages received after auth (ignored) */
 } bc_stats;
 
 /* The counters as text (beacon.c): json 0 gives "k=v k=v ...", json 1

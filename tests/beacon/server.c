@@ -346,6 +346,7 @@ static int on_message(bc_peer *p, int binary, const unsigned char *buf, size_t l
         return 0;
     }
     if (!binary) {
+        S.st->text_in++;
         logf_peer(p, "text message of %zu bytes ignored", len);
         return 0;
     }

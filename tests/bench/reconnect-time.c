@@ -18,7 +18,10 @@
  *
  * reconnect = up - lost.  The plugin redials after a jittered backoff
  * (75%..125% of 250 ms after a first drop, keeper.h
- * WSS_BACKOFF_FIRST_MS); the delay it drew is read from its INFO log line
+ * WSS_BACKOFF_FIRST_MS).  Only a link that stayed up for an idle-ping
+ * resets the backoff, so the benchmark dials with idle-ping STABLE_MS and
+ * keeps each link that long before its round: every drop is a first one.
+ * The delay the plugin drew is read from its INFO log line
  * "wss: reconnecting in N ms", so the figure is split into backoff and
  * redial (= reconnect - backoff: TCP connect + TLS handshake + upgrade +
  * auth, and the thread wake-ups).
@@ -52,6 +55,7 @@
 #define FRAME 64
 #define MAX_DROPS 1000
 #define ROUND_TIMEOUT_MS 15000 /* backoff (at most ~32 s only after failed redials) + dial */
+#define STABLE_MS 200 /* idle-ping: a link up this long resets the backoff */
 
 const char bench_prog[] = "reconnect-time";
 
@@ -127,6 +131,9 @@ int main(int argc, char **argv)
     struct bench_dial b;
     bench_dial_setup(&b, port, ca, identity, node_id);
     p = b.p;
+    pt_option opts[] = { b.opts[0], b.opts[1], { "idle-ping", PT_STRINGIFY(STABLE_MS) "ms" } };
+    b.dp.options = opts;
+    b.dp.n_options = sizeof opts / sizeof opts[0];
     b.dp.log = on_log;
     b.dp.log_level = PT_LOG_INFO;
     int rc = p->dial(&b.dp, &c, err, sizeof err);
@@ -135,8 +142,13 @@ int main(int argc, char **argv)
         die("dial %s: %s", b.url, err);
     memset(frame, 0xa5, sizeof frame);
     struct pollfd pf = { p->poll_fd(c), POLLIN, 0 };
+    uint64_t connected = now_ns(); /* the link is up since before this */
 
     for (unsigned long i = 0; i < drops; i++) {
+        /* A time, not an event, is what makes the link stable. */
+        uint64_t stable = connected + (uint64_t)STABLE_MS * 1000000u, t = now_ns();
+        if (t < stable)
+            poll(NULL, 0, (int)((stable - t) / 1000000u) + 1);
         pt_stats st = stats_of(p, c);
         uint64_t r0 = st.reconnects, lost = 0, up = 0;
         uint64_t deadline = now_ns() + (uint64_t)ROUND_TIMEOUT_MS * 1000000u;
@@ -173,7 +185,7 @@ int main(int argc, char **argv)
             if (!lost && st.state == PT_STATE_RECONNECTING)
                 lost = now;
             if (st.state == PT_STATE_CONNECTED && st.reconnects > r0)
-                up = now; /* lost may still be 0: see below */
+                up = connected = now; /* lost may still be 0: see below */
             prev = st;
         }
         if (st.reconnects != r0 + 1)

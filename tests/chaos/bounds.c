@@ -74,7 +74,7 @@ static void flooder(uint32_t n_frames, int go_fd, int out_fd)
     pt_conn *c = NULL;
     char go[16] = "", report[64];
     uint32_t sent = 0;
-    beacon b = { 0, 0, -1 };
+    beacon b = { .out_fd = -1, .err_fd = -1 };
     int rc = PT_EINVAL, n;
 
     if (read(go_fd, go, sizeof go - 1) > 0 && sscanf(go, "%d", &b.port) == 1)

@@ -1,14 +1,17 @@
 /* test-util.c -- number, duration, boolean, address and option parsing;
- * the clock; quoting for messages; strict base64. */
+ * the clock; quoting for messages; strict base64; a connection's log
+ * (diag: lines queued under a lock, a slow logger, repeated warnings). */
 #include "config.h"
 
 #include "addr.h"
 #include "base64.h"
+#include "diag.h"
 #include "options.h"
 #include "quote.h"
 #include "tap.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <time.h>
 
 TEST(integers_parse_strictly)
@@ -377,6 +380,224 @@ TEST(base64_decode_never_writes_past_its_capacity)
     CHECK_EQ_INT(size, 0);
 }
 
+/* ---- diag: the host's log callback -------------------------------------- */
+
+/* A host logger that keeps its lines, and holds the thread that brings a
+ * line containing hold_on until released. */
+#define LOGGER_LINES 64
+static struct logger {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const char *hold_on;
+    int held, released;
+    unsigned n;
+    char line[LOGGER_LINES][PT_ERRMSG_MAX];
+} L = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, { "" } };
+
+static void logger_reset(const char *hold_on)
+{
+    pthread_mutex_lock(&L.mu);
+    L.hold_on = hold_on;
+    L.held = L.released = 0;
+    L.n = 0;
+    pthread_mutex_unlock(&L.mu);
+}
+
+static void logger(void *userdata, int level, const char *msg)
+{
+    (void)userdata;
+    (void)level;
+    pthread_mutex_lock(&L.mu);
+    if (L.n < LOGGER_LINES)
+        snprintf(L.line[L.n], sizeof L.line[0], "%s", msg);
+    L.n++;
+    if (L.hold_on && !L.released && strstr(msg, L.hold_on)) {
+        L.held = 1;
+        pthread_cond_broadcast(&L.cv);
+        while (!L.released)
+            pthread_cond_wait(&L.cv, &L.mu);
+    }
+    pthread_mutex_unlock(&L.mu);
+}
+
+static void logger_release(void)
+{
+    pthread_mutex_lock(&L.mu);
+    L.released = 1;
+    pthread_cond_broadcast(&L.cv);
+    pthread_mutex_unlock(&L.mu);
+}
+
+static unsigned logger_lines(void)
+{
+    pthread_mutex_lock(&L.mu);
+    unsigned n = L.n;
+    pthread_mutex_unlock(&L.mu);
+    return n;
+}
+
+static void diag_with_logger(ptu_diag *d, int level)
+{
+    pt_dial_params p;
+    memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
+    p.log = logger;
+    p.log_level = level;
+    ptu_diag_init(d, &p);
+}
+
+TEST(diag_log_and_fail_reach_the_logger_at_once)
+{
+    ptu_diag d;
+    char msg[64];
+    logger_reset(NULL);
+    diag_with_logger(&d, PT_LOG_INFO);
+    ptu_diag_log(&d, PT_LOG_INFO, "one %d", 1);
+    ptu_diag_log(&d, PT_LOG_DEBUG, "not at this level");
+    CHECK_EQ_INT(ptu_diag_fail(&d, PT_EIO, "two"), PT_EIO);
+    CHECK_EQ_INT(logger_lines(), 2);
+    CHECK_STR_EQ(L.line[0], "one 1");
+    CHECK_STR_EQ(L.line[1], "two");
+    CHECK_EQ_INT(ptu_diag_get(&d, msg, sizeof msg), PT_EIO);
+    CHECK_STR_EQ(msg, "two");
+    ptu_diag_destroy(&d);
+}
+
+TEST(diag_lines_recorded_later_wait_for_a_flush_in_order)
+{
+    ptu_diag d;
+    logger_reset(NULL);
+    diag_with_logger(&d, PT_LOG_WARN);
+    ptu_diag_log_later(&d, PT_LOG_WARN, "a");
+    CHECK_EQ_INT(ptu_diag_fail_later(&d, PT_ETIMEDOUT, "b"), PT_ETIMEDOUT);
+    ptu_diag_log_later(&d, PT_LOG_INFO, "below the level: never queued");
+    CHECK_EQ_INT(logger_lines(), 0);
+    CHECK_EQ_INT(ptu_diag_code(&d), PT_ETIMEDOUT); /* the error is there at once */
+    ptu_diag_flush(&d);
+    CHECK_EQ_INT(logger_lines(), 2);
+    CHECK_STR_EQ(L.line[0], "a");
+    CHECK_STR_EQ(L.line[1], "b");
+    ptu_diag_flush(&d);
+    CHECK_EQ_INT(logger_lines(), 2);
+    ptu_diag_destroy(&d);
+}
+
+static void *log_first(void *arg)
+{
+    ptu_diag_log(arg, PT_LOG_WARN, "first: the logger holds this one");
+    return NULL;
+}
+
+/* A thread held in a slow logger: another thread's log call returns at
+ * once, and its line is logged by the held thread when it is released, in
+ * order; a full queue counts the lines it could not keep. */
+TEST(diag_a_slow_logger_holds_up_only_the_thread_in_it)
+{
+    ptu_diag d;
+    pthread_t t;
+    logger_reset("first");
+    diag_with_logger(&d, PT_LOG_WARN);
+    CHECK_EQ_INT(pthread_create(&t, NULL, log_first, &d), 0);
+    pthread_mutex_lock(&L.mu);
+    while (!L.held)
+        pthread_cond_wait(&L.cv, &L.mu);
+    pthread_mutex_unlock(&L.mu);
+    ptu_diag_log(&d, PT_LOG_WARN, "second"); /* returns: the other thread logs it */
+    for (int i = 0; i < PTU_DIAG_QUEUE + 3; i++)
+        ptu_diag_log(&d, PT_LOG_WARN, "more %d", i);
+    CHECK_EQ_INT(logger_lines(), 1);
+    logger_release();
+    pthread_join(t, NULL);
+    CHECK_EQ_INT(logger_lines(), 1 + PTU_DIAG_QUEUE + 1);
+    CHECK_STR_EQ(L.line[1], "second");
+    CHECK_STR_EQ(L.line[2], "more 0");
+    CHECK_STR_EQ(L.line[PTU_DIAG_QUEUE], "more 14");
+    CHECK_STR_EQ(L.line[PTU_DIAG_QUEUE + 1],
+                 "log: 4 lines dropped while the host's log callback was busy");
+    ptu_diag_destroy(&d);
+}
+
+/* The count a line of a repeated warning stands for: its N, or 1. */
+static uint64_t repeat_count(const char *line)
+{
+    const char *p = strstr(line, "frames dropped: ");
+    return p ? strtoull(p + strlen("frames dropped: "), NULL, 10) : 1;
+}
+
+TEST(diag_a_repeated_warning_is_one_line_a_second_and_the_counts_add_up)
+{
+    ptu_diag d;
+    ptu_diag_repeat r;
+    char msg[64];
+    const int64_t t0 = 5000000;
+    logger_reset(NULL);
+    diag_with_logger(&d, PT_LOG_WARN);
+    ptu_diag_repeat_init(&r, "wss: inbound frames dropped");
+    /* The first at once, as it is; the rest of the second counted. */
+    for (int i = 0; i < 1000; i++) {
+        snprintf(msg, sizeof msg, "frame %d discarded", i);
+        ptu_diag_repeat_note(&d, &r, t0 + i, PT_ETOOLARGE, msg);
+    }
+    ptu_diag_flush(&d);
+    CHECK_EQ_INT(logger_lines(), 1);
+    CHECK_STR_EQ(L.line[0], "frame 0 discarded");
+    CHECK_EQ_INT(ptu_diag_get(&d, msg, sizeof msg), PT_ETOOLARGE);
+    CHECK_STR_EQ(msg, "frame 999 discarded"); /* the last error, every time */
+    CHECK_EQ_INT(ptu_diag_repeat_note(&d, &r, t0 + 999, PT_OK, "not an error"), PT_OK);
+    CHECK_EQ_INT(ptu_diag_get(&d, msg, sizeof msg), PT_ETOOLARGE); /* kept */
+    ptu_diag_repeat_tick(&d, &r, t0 + 999, 0);
+    ptu_diag_flush(&d);
+    CHECK_EQ_INT(logger_lines(), 1);
+    /* A second after the first line: the sum. */
+    ptu_diag_repeat_note(&d, &r, t0 + 1000, PT_ETOOLARGE, "frame 1000 discarded");
+    ptu_diag_flush(&d);
+    CHECK_EQ_INT(logger_lines(), 2);
+    CHECK_STR_EQ(L.line[1], "wss: inbound frames dropped: 1001 in the last 1.0 s (the last: "
+                            "frame 1000 discarded)");
+    /* Two more, then quiet: the keeper's tick sums them up a second on. */
+    ptu_diag_repeat_note(&d, &r, t0 + 1500, PT_OK, "frame 1001 discarded");
+    ptu_diag_repeat_note(&d, &r, t0 + 1600, PT_OK, "frame 1002 discarded");
+    ptu_diag_repeat_tick(&d, &r, t0 + 2000, 0);
+    ptu_diag_flush(&d);
+    CHECK_EQ_INT(logger_lines(), 3);
+    CHECK_STR_CONTAINS(L.line[2], "dropped: 2 in the last 1.0 s (the last: frame 1002");
+    /* One after a quiet second: as it is. */
+    ptu_diag_repeat_note(&d, &r, t0 + 9000, PT_OK, "frame 1003 discarded");
+    /* One right after it, forced out (at close). */
+    ptu_diag_repeat_note(&d, &r, t0 + 9001, PT_OK, "frame 1004 discarded");
+    ptu_diag_repeat_tick(&d, &r, t0 + 9002, 1);
+    ptu_diag_repeat_tick(&d, &r, t0 + 9003, 1); /* nothing pending: no line */
+    ptu_diag_flush(&d);
+    CHECK_EQ_INT(logger_lines(), 5);
+    CHECK_STR_EQ(L.line[3], "frame 1003 discarded");
+    CHECK_STR_EQ(L.line[4], "frame 1004 discarded"); /* one pending: its detail */
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < logger_lines(); i++)
+        sum += repeat_count(L.line[i]);
+    CHECK_EQ_INT(sum, 1006);
+    ptu_diag_destroy(&d);
+}
+
+TEST(diag_a_repeated_warning_waits_for_room_in_the_queue)
+{
+    ptu_diag d;
+    ptu_diag_repeat r;
+    logger_reset(NULL);
+    diag_with_logger(&d, PT_LOG_WARN);
+    ptu_diag_repeat_init(&r, "wss: inbound frames dropped");
+    for (int i = 0; i < PTU_DIAG_QUEUE; i++) /* a logger that has not run */
+        ptu_diag_log_later(&d, PT_LOG_WARN, "filler");
+    ptu_diag_repeat_note(&d, &r, 0, PT_OK, "dropped");
+    ptu_diag_repeat_note(&d, &r, 2000, PT_OK, "dropped");
+    ptu_diag_repeat_tick(&d, &r, 4000, 1);
+    ptu_diag_flush(&d); /* room again */
+    ptu_diag_repeat_tick(&d, &r, 4001, 1);
+    ptu_diag_flush(&d);
+    CHECK_EQ_INT(logger_lines(), PTU_DIAG_QUEUE + 1);
+    CHECK_STR_CONTAINS(L.line[PTU_DIAG_QUEUE], "dropped: 2 in the last 4.0 s");
+    ptu_diag_destroy(&d);
+}
+
 int main(void)
 {
     RUN(integers_parse_strictly);
@@ -395,5 +616,10 @@ int main(void)
     RUN(base64_check_accepts_only_the_canonical_spelling);
     RUN(base64_decode_agrees_with_check);
     RUN(base64_decode_never_writes_past_its_capacity);
+    RUN(diag_log_and_fail_reach_the_logger_at_once);
+    RUN(diag_lines_recorded_later_wait_for_a_flush_in_order);
+    RUN(diag_a_slow_logger_holds_up_only_the_thread_in_it);
+    RUN(diag_a_repeated_warning_is_one_line_a_second_and_the_counts_add_up);
+    RUN(diag_a_repeated_warning_waits_for_room_in_the_queue);
     return tap_done();
 }

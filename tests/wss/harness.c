@@ -63,10 +63,11 @@ struct timespec deadline_after_ms(clockid_t clock, int64_t ms)
 }
 
 /* Start the beacon with the given cert name and extra flags (NULL ended);
- * port 0 picks a free one.  Waits for its READY line. */
-int beacon_start(beacon *b, const char *cert, int port, const char *const *flags)
+ * port 0 picks a free one; its stderr into a pipe when capture is set.
+ * Waits for its READY line. */
+static int spawn(beacon *b, const char *cert, int port, const char *const *flags, int capture)
 {
-    int pipefd[2];
+    int pipefd[2], errpipe[2] = { -1, -1 };
     char listen_arg[64], cert_arg[600], key_arg[600], reg_arg[600];
     const char *argv[32];
     int n = 0;
@@ -85,13 +86,22 @@ int beacon_start(beacon *b, const char *cert, int port, const char *const *flags
         argv[n++] = *flags;
     argv[n] = NULL;
 
+    b->err_fd = -1;
+    b->err_len = 0;
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         return -1;
+    if (capture && pipe2(errpipe, O_CLOEXEC) != 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
     b->pid = fork();
     if (b->pid == 0) {
         dup2(pipefd[1], 1);
         int devnull = open("/dev/null", O_WRONLY);
-        if (!getenv("PT_TEST_VERBOSE") && devnull >= 0)
+        if (capture)
+            dup2(errpipe[1], 2);
+        else if (!getenv("PT_TEST_VERBOSE") && devnull >= 0)
             dup2(devnull, 2);
         /* execv's prototype predates const; it does not modify argv. */
         union { const char **c; char **m; } av = { argv };
@@ -100,6 +110,10 @@ int beacon_start(beacon *b, const char *cert, int port, const char *const *flags
     }
     close(pipefd[1]);
     b->out_fd = pipefd[0];
+    if (capture) {
+        close(errpipe[1]);
+        b->err_fd = errpipe[0];
+    }
     /* Wait for "READY port=N". */
     char line[128];
     size_t len = 0;
@@ -124,6 +138,76 @@ int beacon_start(beacon *b, const char *cert, int port, const char *const *flags
     kill(b->pid, SIGKILL);
     waitpid(b->pid, NULL, 0);
     b->pid = 0;
+    close(b->out_fd);
+    if (b->err_fd >= 0)
+        close(b->err_fd);
+    b->err_fd = -1;
+    return -1;
+}
+
+int beacon_start(beacon *b, const char *cert, int port, const char *const *flags)
+{
+    return spawn(b, cert, port, flags, 0);
+}
+
+int beacon_start_captured(beacon *b, const char *cert, int port, const char *const *flags)
+{
+    return spawn(b, cert, port, flags, 1);
+}
+
+/* The next whole line of the beacon's stderr into line (cut to cap), waiting
+ * until deadline.  1, or 0 at the deadline or the end. */
+static int next_err_line(beacon *b, char *line, size_t cap, int64_t deadline)
+{
+    for (;;) {
+        char *nl = memchr(b->err_buf, '\n', b->err_len);
+        if (nl || b->err_len == sizeof b->err_buf) { /* a longer line is cut */
+            size_t n = nl ? (size_t)(nl - b->err_buf) : b->err_len;
+            snprintf(line, cap, "%.*s", (int)n, b->err_buf);
+            n += nl != NULL;
+            memmove(b->err_buf, b->err_buf + n, b->err_len - n);
+            b->err_len -= n;
+            return 1;
+        }
+        struct pollfd p = { b->err_fd, POLLIN, 0 };
+        int64_t left = deadline - now_ms();
+        if (b->err_fd < 0 || left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return 0;
+        ssize_t r = read(b->err_fd, b->err_buf + b->err_len, sizeof b->err_buf - b->err_len);
+        if (r <= 0)
+            return 0;
+        b->err_len += (size_t)r;
+    }
+}
+
+int beacon_wait_line(beacon *b, const char *needle, int ms)
+{
+    char line[sizeof b->err_buf + 1];
+    int64_t deadline = now_ms() + (int64_t)ms * scale;
+    while (next_err_line(b, line, sizeof line, deadline))
+        if (strstr(line, needle))
+            return 1;
+    return 0;
+}
+
+int beacon_counter(beacon *b, const char *name, uint64_t *value)
+{
+    char line[sizeof b->err_buf + 1], key[64];
+    int64_t deadline = now_ms() + 10000 * (int64_t)scale;
+    snprintf(key, sizeof key, " %s=", name);
+    kill(b->pid, SIGUSR1);
+    while (next_err_line(b, line, sizeof line, deadline)) {
+        const char *k = strstr(line, key);
+        if (strncmp(line, "STATS ", 6) != 0)
+            continue;
+        if (!k) {
+            printf("# no %s in the beacon's %s\n", name, line);
+            return -1;
+        }
+        *value = strtoull(k + strlen(key), NULL, 10);
+        return 0;
+    }
+    printf("# the beacon printed no STATS line\n");
     return -1;
 }
 
@@ -135,6 +219,9 @@ int beacon_stop_sig(beacon *b, int sig)
     kill(b->pid, sig);
     waitpid(b->pid, &status, 0);
     close(b->out_fd);
+    if (b->err_fd >= 0)
+        close(b->err_fd);
+    b->err_fd = -1;
     b->pid = 0;
     return status;
 }
@@ -146,8 +233,8 @@ void beacon_stop(beacon *b)
 
 /* ---- Dialling ----------------------------------------------------------- */
 
-int dial_with(const beacon *b, const pt_identity *id, const char *const *kv,
-                     pt_conn **c)
+static int dial_params(const beacon *b, const pt_identity *id, const char *const *kv,
+                       pt_log_fn log, void *log_userdata, int level, pt_conn **c)
 {
     pt_option opts[16];
     char url[128], ca[600];
@@ -172,9 +259,23 @@ int dial_with(const beacon *b, const pt_identity *id, const char *const *kv,
     p.options = opts;
     p.n_options = n;
     p.identity = id;
+    p.log = log;
+    p.log_userdata = log_userdata;
+    p.log_level = level;
     err[0] = '\0';
     *c = NULL;
     return wss->dial(&p, c, err, sizeof err);
+}
+
+int dial_with(const beacon *b, const pt_identity *id, const char *const *kv, pt_conn **c)
+{
+    return dial_params(b, id, kv, NULL, NULL, PT_LOG_ERROR, c);
+}
+
+int dial_logged(const beacon *b, const pt_identity *id, const char *const *kv, log_book *lb,
+                int level, pt_conn **c)
+{
+    return dial_params(b, id, kv, log_book_add, lb, level, c);
 }
 
 void done(pt_conn *c)
@@ -227,6 +328,55 @@ int wait_state(pt_conn *c, int state, int ms)
     return 0;
 }
 
+/* ---- The plugin's log ------------------------------------------------------ */
+
+void log_book_init(log_book *lb)
+{
+    memset(lb, 0, sizeof *lb);
+    pthread_mutex_init(&lb->mu, NULL);
+    pthread_cond_init(&lb->cv, NULL);
+}
+
+void log_book_destroy(log_book *lb)
+{
+    pthread_cond_destroy(&lb->cv);
+    pthread_mutex_destroy(&lb->mu);
+}
+
+void log_book_add(void *userdata, int level, const char *msg)
+{
+    log_book *lb = userdata;
+    pthread_mutex_lock(&lb->mu);
+    if (lb->n < LOG_BOOK_LINES) {
+        log_line *l = &lb->line[lb->n];
+        l->ms = now_ms();
+        l->level = level;
+        snprintf(l->msg, sizeof l->msg, "%s", msg);
+    }
+    lb->n++;
+    pthread_cond_broadcast(&lb->cv);
+    pthread_mutex_unlock(&lb->mu);
+}
+
+/* Kept lines containing needle; mu held. */
+static unsigned count_lines(const log_book *lb, const char *needle)
+{
+    unsigned found = 0;
+    for (unsigned i = 0; i < lb->n && i < LOG_BOOK_LINES; i++)
+        found += strstr(lb->line[i].msg, needle) != NULL;
+    return found;
+}
+
+int log_book_wait(log_book *lb, const char *needle, unsigned count, int ms)
+{
+    struct timespec until = deadline_after_ms(CLOCK_REALTIME, (int64_t)ms * scale);
+    int rc = 0, found;
+    pthread_mutex_lock(&lb->mu);
+    while (!(found = count_lines(lb, needle) >= count) && rc == 0)
+        rc = pthread_cond_timedwait(&lb->cv, &lb->mu, &until);
+    pthread_mutex_unlock(&lb->mu);
+    return found;
+}
 
 static int write_registry(void)
 {

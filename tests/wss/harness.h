@@ -12,6 +12,7 @@
 #ifndef PT_TEST_WSS_HARNESS_H
 #define PT_TEST_WSS_HARNESS_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -53,12 +54,25 @@ typedef struct beacon {
     pid_t pid;
     int port;   /* TLS port; in relay mode UDP listens on the same number */
     int out_fd; /* the beacon's stdout, after READY */
+    int err_fd; /* its stderr (log and STATS lines) if captured, else -1 */
+    char err_buf[1024]; /* the start of a line read from err_fd */
+    size_t err_len;
 } beacon;
 
 /* Start the beacon with certificate `cert` (server, expired, ...), on port
  * (0 picks a free one), in echo mode unless flags (NULL-ended) say
  * otherwise.  Waits for its READY line.  0 or -1. */
 int beacon_start(beacon *b, const char *cert, int port, const char *const *flags);
+/* The same with its stderr captured in b->err_fd, for beacon_wait_line and
+ * beacon_counter.  The beacon blocks when the pipe is full: only for tests
+ * that read its lines as they go and do not make it log much. */
+int beacon_start_captured(beacon *b, const char *cert, int port, const char *const *flags);
+/* Read its stderr (at most ms, scaled) until a line containing needle;
+ * whether one came.  Lines read are gone. */
+int beacon_wait_line(beacon *b, const char *needle, int ms);
+/* SIGUSR1, and the counter name (bc_stats, e.g. "text_in") of the STATS line
+ * it prints.  0, or -1 with a diagnostic. */
+int beacon_counter(beacon *b, const char *name, uint64_t *value);
 /* Signal it, reap it; returns its wait status (-1 if not running). */
 int beacon_stop_sig(beacon *b, int sig);
 void beacon_stop(beacon *b);
@@ -69,6 +83,37 @@ void beacon_stop(beacon *b);
 int dial_with(const beacon *b, const pt_identity *id, const char *const *kv, pt_conn **c);
 /* close + free; NULL is fine. */
 void done(pt_conn *c);
+
+/* ---- The plugin's log --------------------------------------------------------
+ *
+ * A host log callback that keeps each line with the time it came, so a test
+ * can wait for a line as an event and measure the time between lines.  Lines
+ * past LOG_BOOK_LINES are counted in n but not kept. */
+#define LOG_BOOK_LINES 4096
+typedef struct log_line {
+    int64_t ms; /* now_ms() when the line came */
+    int level;
+    char msg[240];
+} log_line;
+
+typedef struct log_book {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned n;
+    log_line line[LOG_BOOK_LINES];
+} log_book;
+
+/* A zeroed, empty book (it is large: make it static or allocate it). */
+void log_book_init(log_book *lb);
+void log_book_destroy(log_book *lb);
+/* The pt_log_fn: userdata is the book. */
+void log_book_add(void *userdata, int level, const char *msg);
+/* Wait (at most ms, scaled) until count kept lines contain needle; whether
+ * they do. */
+int log_book_wait(log_book *lb, const char *needle, unsigned count, int ms);
+/* dial_with, logging into lb at level (PT_LOG_*). */
+int dial_logged(const beacon *b, const pt_identity *id, const char *const *kv, log_book *lb,
+                int level, pt_conn **c);
 
 pt_stats stats_of(pt_conn *c);
 /* Wait (at most ms, scaled) until c has redialled count times and, if

@@ -289,6 +289,159 @@ TEST(close_is_idempotent_and_wakes_a_blocked_recv)
     beacon_stop(&b);
 }
 
+/* The plugin's TCP socket to 127.0.0.1:port, found among this process's
+ * descriptors, or -1. */
+static int socket_to_port(int port)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_in sin;
+        socklen_t sl = sizeof sin;
+        if (getpeername(fd, (struct sockaddr *)&sin, &sl) == 0 && sin.sin_family == AF_INET &&
+            ntohs(sin.sin_port) == port && sin.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+            return fd;
+    }
+    return -1;
+}
+
+struct flood {
+    pt_conn *c;
+    pthread_t thread;
+    pid_t tid;
+    int created, started;
+    int rc;
+};
+
+/* One send_many of 64 largest frames, 4 MiB: far more than the socket
+ * takes while the beacon does not read. */
+static void *flood_main(void *arg)
+{
+    struct flood *fl = arg;
+    static unsigned char big[PT_MAX_FRAME];
+    pt_frame f[64];
+    for (size_t i = 0; i < 64; i++)
+        f[i] = (pt_frame){ big, sizeof big, NULL };
+    fl->tid = thread_wait_tid();
+    __atomic_store_n(&fl->started, 1, __ATOMIC_SEQ_CST);
+    fl->rc = wss->send_many(fl->c, f, 64);
+    return NULL;
+}
+
+struct closer {
+    pt_conn *c;
+    pid_t tid;
+    int started;
+    int64_t took;
+};
+
+static void *closer_main(void *arg)
+{
+    struct closer *cl = arg;
+    cl->tid = thread_wait_tid();
+    __atomic_store_n(&cl->started, 1, __ATOMIC_SEQ_CST);
+    int64_t t0 = now_ms();
+    wss->close(cl->c);
+    cl->took = now_ms() - t0;
+    return NULL;
+}
+
+static void wait_started(const int *started)
+{
+    while (!__atomic_load_n(started, __ATOMIC_SEQ_CST))
+        sched_yield();
+}
+
+/* Start a flood of sends against a beacon that is stopped (SIGSTOP), and
+ * return 1 once the sender is stuck: asleep, with the plugin's socket
+ * full.  Then the send queue holds part of a message.  The sender ends
+ * when the connection is closed (join fl->thread if fl->created). */
+static int stuck_sender(beacon *b, pt_conn *c, struct flood *fl)
+{
+    int sock = socket_to_port(b->port);
+    int64_t deadline = now_ms() + 10000 * scale;
+    fl->c = c;
+    kill(b->pid, SIGSTOP);
+    if (sock < 0 || pthread_create(&fl->thread, NULL, flood_main, fl) != 0)
+        return 0;
+    fl->created = 1;
+    wait_started(&fl->started);
+    while (now_ms() < deadline) {
+        struct pollfd p = { sock, POLLOUT, 0 };
+        if (thread_wait_sleeping(fl->tid) && poll(&p, 1, 0) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* close() while a writer is stuck behind a full socket (the beacon stopped
+ * for a moment): the close frame waits behind the writer's message, and
+ * close must wait a little for room to get it out, not leave it in the
+ * queue.  The beacon, let go while close waits, logs the close 1000. */
+TEST(close_frame_reaches_the_beacon_when_the_socket_was_full)
+{
+    beacon b;
+    pt_conn *c = NULL;
+    pthread_t ct;
+    struct flood fl = { 0 };
+    struct closer cl = { 0 };
+    const char *flags[] = { "--mode=sink", NULL };
+    if (beacon_start_captured(&b, "server", 0, flags) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ_INT(dial_with(&b, &me, NULL, &c), PT_OK);
+    if (!c || !stuck_sender(&b, c, &fl)) {
+        CHECK(0);
+        kill(b.pid, SIGCONT);
+        done(c);
+        if (fl.created)
+            pthread_join(fl.thread, NULL);
+        beacon_stop(&b);
+        return;
+    }
+    cl.c = c;
+    CHECK_EQ_INT(pthread_create(&ct, NULL, closer_main, &cl), 0);
+    wait_started(&cl.started);
+    /* close is waiting for room (or, without the wait, already gone). */
+    thread_wait_sleeping(cl.tid);
+    kill(b.pid, SIGCONT);
+    pthread_join(ct, NULL);
+    pthread_join(fl.thread, NULL);
+    printf("# close took %lld ms; the stuck send_many returned %d\n", (long long)cl.took,
+           fl.rc);
+    CHECK(fl.rc >= 0 || fl.rc == PT_ECLOSED);
+    CHECK(cl.took < 2000 * scale);
+    wss->free(c);
+    CHECK(beacon_wait_line(&b, "peer sent close 1000", 5000));
+    beacon_stop(&b);
+}
+
+/* A beacon that never reads again: close gives up on its close frame after
+ * a short wait and returns. */
+TEST(close_returns_soon_when_the_socket_never_drains)
+{
+    beacon b;
+    pt_conn *c = NULL;
+    struct flood fl = { 0 };
+    if (beacon_start(&b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ_INT(dial_with(&b, &me, NULL, &c), PT_OK);
+    CHECK(c && stuck_sender(&b, c, &fl));
+    if (c) {
+        int64_t t0 = now_ms();
+        wss->close(c);
+        int64_t took = now_ms() - t0;
+        printf("# close took %lld ms\n", (long long)took);
+        CHECK(took < 2000 * scale);
+        if (fl.created)
+            pthread_join(fl.thread, NULL);
+        wss->free(c);
+    }
+    kill(b.pid, SIGCONT);
+    beacon_stop(&b);
+}
+
 /* ---- Reconnect ---------------------------------------------------------- */
 
 TEST(reconnect_after_server_drops_the_connection)
@@ -486,6 +639,59 @@ TEST(close_during_a_redial_returns_promptly)
         close(ls);
 }
 
+/* The time of the i-th kept line (from 1) containing needle, or -1. */
+static int64_t nth_line_ms(log_book *lb, const char *needle, unsigned i)
+{
+    int64_t t = -1;
+    pthread_mutex_lock(&lb->mu);
+    for (unsigned k = 0; k < lb->n && k < LOG_BOOK_LINES && t < 0; k++)
+        if (strstr(lb->line[k].msg, needle) && --i == 0)
+            t = lb->line[k].ms;
+    pthread_mutex_unlock(&lb->mu);
+    return t;
+}
+
+/* A beacon that accepts every dial and drops it at once, closing with 1000
+ * "replaced" (as two daemons sharing a node id do to each other): the link
+ * never stays up for an idle-ping, so the backoff must keep doubling, not
+ * restart at 250 ms after every successful auth.  Each gap from the drop to
+ * the next reconnect is at least 75 % (the jitter's floor) of 250, 500,
+ * 1000, 2000 ms; and the cause is logged as a warning of its own. */
+#define REDIALS 4
+TEST(a_link_dropped_right_after_auth_is_redialled_with_growing_delays)
+{
+    static log_book lb;
+    beacon b;
+    pt_conn *c = NULL;
+    const char *flags[] = { "--close-after-auth", NULL };
+    log_book_init(&lb);
+    if (beacon_start(&b, "server", 0, flags) != 0) {
+        CHECK(0);
+        log_book_destroy(&lb);
+        return;
+    }
+    CHECK_EQ_INT(dial_logged(&b, &me, NULL, &lb, PT_LOG_INFO, &c), PT_OK);
+    /* Generous: the nominal delays add up to 3.75 s, plus the dials. */
+    CHECK(c && log_book_wait(&lb, "wss: reconnected", REDIALS, 30000));
+    int64_t nominal = 250;
+    for (unsigned i = 1; i <= REDIALS; i++, nominal *= 2) {
+        int64_t lost = nth_line_ms(&lb, "wss: connection lost", i);
+        int64_t back = nth_line_ms(&lb, "wss: reconnected", i);
+        printf("# drop %u: reconnected after %lld ms (nominal backoff %lld ms)\n", i,
+               (long long)(back - lost), (long long)nominal);
+        CHECK(lost >= 0 && back >= lost && back - lost >= nominal * 3 / 4);
+    }
+    CHECK(log_book_wait(&lb, "beacon closed the connection: 1000 replaced", 1, 0));
+    CHECK(log_book_wait(&lb, "another connection with node id 7 replaced this one", 1, 0));
+    pthread_mutex_lock(&lb.mu);
+    for (unsigned k = 0; k < lb.n && k < LOG_BOOK_LINES; k++)
+        if (strstr(lb.line[k].msg, "replaced this one"))
+            CHECK_EQ_INT(lb.line[k].level, PT_LOG_WARN);
+    pthread_mutex_unlock(&lb.mu);
+    down(&b, c);
+    log_book_destroy(&lb);
+}
+
 /* ---- Keep-alive --------------------------------------------------------- */
 
 TEST(idle_ping_keeps_a_quiet_connection_alive)
@@ -506,6 +712,80 @@ TEST(idle_ping_keeps_a_quiet_connection_alive)
         CHECK_EQ_INT(s.state, PT_STATE_CONNECTED);
         CHECK(echo_once(c, 10, 1));
     }
+    down(&b, c);
+}
+
+/* The production beacon's idle rule (--idle-data-only): only data messages
+ * count, pings do not, and an idle peer is cut (TCP EOF) after the idle
+ * timeout.  An idle link must survive three such windows with no
+ * reconnect: the plugin's keep-alive (a text message when nothing was sent
+ * for an idle-ping) is data to that beacon. */
+#define IDLE_TIMEOUT_S 2
+TEST(an_idle_link_survives_a_beacon_that_counts_only_data)
+{
+    beacon b;
+    pt_conn *c;
+    unsigned char buf[16];
+    char idle_timeout[32];
+    snprintf(idle_timeout, sizeof idle_timeout, "--idle-timeout=%d", IDLE_TIMEOUT_S * scale);
+    const char *flags[] = { "--idle-data-only", idle_timeout, NULL };
+    const char *kv[] = { "idle-ping", dur(500), NULL };
+    c = up(&b, flags, kv);
+    if (c) {
+        CHECK_EQ_INT(wss->recv(c, buf, sizeof buf, NULL, (3 * IDLE_TIMEOUT_S * 1000 + 500) * scale),
+                     PT_ETIMEDOUT);
+        pt_stats s = stats_of(c);
+        CHECK_EQ_INT(s.reconnects, 0);
+        CHECK_EQ_INT(s.state, PT_STATE_CONNECTED);
+        if (s.reconnects) {
+            char msg[PT_ERRMSG_MAX];
+            wss->last_error(c, msg, sizeof msg);
+            printf("# %s\n", msg);
+        }
+        CHECK(echo_once(c, 10, 1));
+    }
+    down(&b, c);
+}
+
+/* While the host sends, the beacon hears data and the plugin sends no
+ * keep-alive (the beacon counts the text messages it ignores: text_in);
+ * once the host goes quiet, keep-alives come, one per idle-ping. */
+#define KA_IDLE_PING_MS 300
+TEST(data_flowing_sends_no_keepalive_and_a_quiet_link_does)
+{
+    beacon b;
+    pt_conn *c = NULL;
+    unsigned char buf[16];
+    uint64_t text_in = 99;
+    const char *kv[] = { "idle-ping", dur(KA_IDLE_PING_MS), NULL };
+    if (beacon_start_captured(&b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ_INT(dial_with(&b, &me, kv, &c), PT_OK);
+    if (!c) {
+        beacon_stop(&b);
+        return;
+    }
+    /* Six idle-pings of traffic, a frame every fifteenth of one (a pace,
+     * not a wait for anything). */
+    int64_t until = now_ms() + 6 * KA_IDLE_PING_MS * scale;
+    unsigned n = 0;
+    while (now_ms() < until) {
+        CHECK(echo_once(c, 16, n++));
+        poll(NULL, 0, KA_IDLE_PING_MS / 15 * scale);
+    }
+    CHECK_EQ_INT(beacon_counter(&b, "text_in", &text_in), 0);
+    CHECK_EQ_INT(text_in, 0);
+    printf("# %u frames echoed, %llu text messages at the beacon\n", n,
+           (unsigned long long)text_in);
+    /* Quiet for three and a half idle-pings: three keep-alives are due. */
+    CHECK_EQ_INT(wss->recv(c, buf, sizeof buf, NULL, 7 * KA_IDLE_PING_MS / 2 * scale),
+                 PT_ETIMEDOUT);
+    CHECK_EQ_INT(beacon_counter(&b, "text_in", &text_in), 0);
+    printf("# quiet: %llu keep-alives\n", (unsigned long long)text_in);
+    CHECK(text_in >= 2 && text_in <= 4);
+    CHECK_EQ_INT(stats_of(c).reconnects, 0);
     down(&b, c);
 }
 
@@ -665,6 +945,221 @@ TEST(text_message_after_auth_is_ignored)
         CHECK_EQ_INT(stats_of(c).frames_in, 1);
     }
     down(&b, c);
+}
+
+/* ---- The host's log callback ------------------------------------------------ */
+
+/* A host logger that holds the thread bringing the first line that contains
+ * hold_on until the test releases it. */
+static struct slow_logger {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const char *hold_on;
+    int held, released;
+} SL = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0 };
+
+static void slow_log(void *userdata, int level, const char *msg)
+{
+    (void)userdata;
+    (void)level;
+    pthread_mutex_lock(&SL.mu);
+    if (!SL.held && strstr(msg, SL.hold_on)) {
+        SL.held = 1;
+        pthread_cond_broadcast(&SL.cv);
+        while (!SL.released)
+            pthread_cond_wait(&SL.cv, &SL.mu);
+    }
+    pthread_mutex_unlock(&SL.mu);
+}
+
+/* Wait (ms, scaled) until *flag is set, under SL's lock. */
+static int slow_wait(const int *flag, int ms)
+{
+    struct timespec until = deadline_after_ms(CLOCK_REALTIME, (int64_t)ms * scale);
+    int rc = 0;
+    pthread_mutex_lock(&SL.mu);
+    while (!*flag && rc == 0)
+        rc = pthread_cond_timedwait(&SL.cv, &SL.mu, &until);
+    int set = *flag;
+    pthread_mutex_unlock(&SL.mu);
+    return set;
+}
+
+struct progress {
+    pt_conn *c;
+    int recv_too; /* echo: send and recv; else send only */
+    int ok, finished;
+};
+
+/* Ten frames out (and back), then finished, under SL's lock. */
+static void *make_progress(void *arg)
+{
+    struct progress *p = arg;
+    unsigned char f[100] = { 7 }, in[200];
+    int ok = 1;
+    for (int i = 0; i < 10 && ok; i++) {
+        ok = wss->send(p->c, f, sizeof f, NULL) == (int)sizeof f;
+        if (ok && p->recv_too)
+            ok = wss->recv(p->c, in, sizeof in, NULL, 5000 * scale) == (int)sizeof f;
+    }
+    pthread_mutex_lock(&SL.mu);
+    p->ok = ok;
+    p->finished = 1;
+    pthread_cond_broadcast(&SL.cv);
+    pthread_mutex_unlock(&SL.mu);
+    return NULL;
+}
+
+/* Dial with the slow logger holding on the line with hold_on; once a
+ * plugin thread is held there, another thread sends (and with recv_too
+ * receives) ten frames: that must finish while the logger still holds. */
+static void logger_holds_and_the_connection_goes_on(const char *const *flags, const char *hold_on,
+                                                    int recv_too, void (*provoke)(pt_conn *))
+{
+    beacon b;
+    pt_conn *c = NULL;
+    pthread_t t;
+    struct progress p = { NULL, recv_too, 0, 0 };
+    SL.hold_on = hold_on;
+    SL.held = SL.released = 0;
+    if (beacon_start(&b, "server", 0, flags) != 0) {
+        CHECK(0);
+        return;
+    }
+    pt_option opts[2];
+    char url[128], ca[600];
+    snprintf(url, sizeof url, "wss://localhost:%d/v1/compat", b.port);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    opts[0] = (pt_option){ "url", url };
+    opts[1] = (pt_option){ "ca-file", ca };
+    pt_dial_params dp;
+    memset(&dp, 0, sizeof dp);
+    dp.struct_size = sizeof dp;
+    dp.options = opts;
+    dp.n_options = 2;
+    dp.identity = &me;
+    dp.log = slow_log;
+    dp.log_level = PT_LOG_DEBUG;
+    CHECK_EQ_INT(wss->dial(&dp, &c, err, sizeof err), PT_OK);
+    if (!c) {
+        beacon_stop(&b);
+        return;
+    }
+    if (provoke)
+        provoke(c);
+    CHECK(slow_wait(&SL.held, 10000));
+    p.c = c;
+    CHECK_EQ_INT(pthread_create(&t, NULL, make_progress, &p), 0);
+    CHECK(slow_wait(&p.finished, 10000)); /* while the logger holds */
+    CHECK(p.ok);
+    pthread_mutex_lock(&SL.mu);
+    SL.released = 1;
+    pthread_cond_broadcast(&SL.cv);
+    pthread_mutex_unlock(&SL.mu);
+    pthread_join(t, NULL);
+    down(&b, c);
+}
+
+/* The beacon's text message after auth is read by the keeper (the host is
+ * not in recv), which logs it at DEBUG: a host logger stuck on that line
+ * must stall neither send nor recv. */
+TEST(a_logger_stuck_in_the_keeper_stalls_neither_send_nor_recv)
+{
+    const char *flags[] = { "--text-after-auth", NULL };
+    logger_holds_and_the_connection_goes_on(flags, "ignored a", 1, NULL);
+}
+
+static void *recv_too_small(void *arg)
+{
+    unsigned char small[8];
+    wss->recv(arg, small, sizeof small, NULL, 10000 * scale);
+    return NULL;
+}
+
+static pthread_t small_reader;
+
+/* An echoed frame that the host's reader cannot take: dropped, and logged
+ * from the reader's own thread. */
+static void drop_one(pt_conn *c)
+{
+    unsigned char f[64] = { 1 };
+    CHECK_EQ_INT(wss->send(c, f, sizeof f, NULL), (int)sizeof f);
+    pthread_create(&small_reader, NULL, recv_too_small, c);
+}
+
+/* A reader whose dropped frame's warning is stuck in the host's logger
+ * must not stall the writer. */
+TEST(a_logger_stuck_on_a_dropped_frame_does_not_stall_send)
+{
+    logger_holds_and_the_connection_goes_on(NULL, "frame discarded", 0, drop_one);
+    pthread_join(small_reader, NULL);
+}
+
+/* The count a log line of dropped frames stands for: a summary's N, a
+ * single drop's 1, anything else 0. */
+static uint64_t dropped_in_line(const char *msg)
+{
+    const char *p = strstr(msg, "wss: inbound frames dropped: ");
+    if (p)
+        return strtoull(p + strlen("wss: inbound frames dropped: "), NULL, 10);
+    return strstr(msg, "frame discarded") ? 1 : 0;
+}
+
+/* A host reading with a buffer too small for the frames that come drops
+ * each one (PT_ETOOLARGE): a flood at line rate for over two seconds gives
+ * a few log lines, at most about one a second, whose counts add up to the
+ * dropped_in of stats. */
+TEST(a_flood_of_dropped_frames_is_logged_once_a_second_with_counts)
+{
+    static log_book lb;
+    static unsigned char f[64];
+    pt_frame batch[100];
+    unsigned char small[8];
+    beacon b;
+    pt_conn *c = NULL;
+    uint64_t dropped = 0, lines = 0, counted = 0;
+    log_book_init(&lb);
+    if (beacon_start(&b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK_EQ_INT(dial_logged(&b, &me, NULL, &lb, PT_LOG_WARN, &c), PT_OK);
+    for (size_t i = 0; i < 100; i++)
+        batch[i] = (pt_frame){ f, sizeof f, NULL };
+    int64_t t0 = now_ms();
+    while (c && (now_ms() - t0 < 2500 || dropped < 2000)) {
+        if (wss->send_many(c, batch, 100) != 100)
+            break;
+        for (int i = 0; i < 100; i++) {
+            int rc = wss->recv(c, small, sizeof small, NULL, 5000 * scale);
+            if (rc != PT_ETOOLARGE) {
+                printf("# recv: %d\n", rc);
+                CHECK(0);
+                break;
+            }
+            dropped++;
+        }
+        if (tap_point_failed)
+            break;
+    }
+    int64_t took = now_ms() - t0;
+    pt_stats st = c ? stats_of(c) : (pt_stats){ 0 };
+    done(c); /* close sums up the last ones */
+    pthread_mutex_lock(&lb.mu);
+    for (unsigned i = 0; i < lb.n && i < LOG_BOOK_LINES; i++) {
+        uint64_t n = dropped_in_line(lb.line[i].msg);
+        lines += n > 0;
+        counted += n;
+    }
+    pthread_mutex_unlock(&lb.mu);
+    printf("# %llu frames dropped in %lld ms: %llu log lines, counting %llu\n",
+           (unsigned long long)dropped, (long long)took, (unsigned long long)lines,
+           (unsigned long long)counted);
+    CHECK_EQ_INT(st.dropped_in, dropped);
+    CHECK_EQ_INT(counted, dropped);
+    CHECK(lines >= 2 && lines <= (uint64_t)(took / 1000) + 3);
+    beacon_stop(&b);
+    log_book_destroy(&lb);
 }
 
 /* One reader and one writer thread on the same connection, as the ABI
@@ -1076,12 +1571,17 @@ int main(void)
     RUN(pin_mismatch_is_refused);
     RUN(matching_pin_is_accepted);
     RUN(close_is_idempotent_and_wakes_a_blocked_recv);
+    RUN(close_frame_reaches_the_beacon_when_the_socket_was_full);
+    RUN(close_returns_soon_when_the_socket_never_drains);
     RUN(reconnect_after_server_drops_the_connection);
     RUN(poll_fd_goes_quiet_after_a_reconnect);
     RUN(send_while_down_returns_reconnecting_and_recv_keeps_waiting);
     RUN(close_during_backoff_returns_promptly);
     RUN(close_during_a_redial_returns_promptly);
+    RUN(a_link_dropped_right_after_auth_is_redialled_with_growing_delays);
     RUN(idle_ping_keeps_a_quiet_connection_alive);
+    RUN(an_idle_link_survives_a_beacon_that_counts_only_data);
+    RUN(data_flowing_sends_no_keepalive_and_a_quiet_link_does);
     RUN(connection_outlives_the_dial_timeout);
     RUN(half_open_connection_is_detected_and_reconnected);
     RUN(oversize_send_is_refused);
@@ -1090,6 +1590,9 @@ int main(void)
     RUN(oversize_inbound_message_drops_and_reconnects);
     RUN(fragmented_inbound_message_is_reassembled);
     RUN(text_message_after_auth_is_ignored);
+    RUN(a_logger_stuck_in_the_keeper_stalls_neither_send_nor_recv);
+    RUN(a_logger_stuck_on_a_dropped_frame_does_not_stall_send);
+    RUN(a_flood_of_dropped_frames_is_logged_once_a_second_with_counts);
     RUN(reader_and_writer_threads_share_a_connection);
     RUN(dial_without_identity_or_node_is_refused);
     RUN(dial_through_an_authenticating_proxy);
