@@ -81,9 +81,21 @@ static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
         wss_conn_drop_inbound(c, PT_OK, why);
     } else if (rc != PT_OK) {
         wss_conn_drop_inbound(c, PT_ENOMEM, "wss: out of memory: inbound frame dropped");
-    } else if (wss_ring_count(&c->ring) == 1) {
-        wss_conn_signal_fd(c->rx_fd); /* poll_fd: the ring is no longer empty */
+    } else {
+        wss_conn_rx_update(c); /* poll_fd: the ring is not empty */
     }
+}
+
+void wss_conn_rx_update(pt_conn *c)
+{
+    int ready = c->rx_kicked || !wss_ring_empty(&c->ring) ||
+                (c->link && wss_link_has_buffered(c->link));
+    /* The flag spares a system call per frame when nothing changes. */
+    if (ready && !c->rx_signalled)
+        wss_conn_signal_fd(c->rx_fd);
+    else if (!ready && c->rx_signalled)
+        wss_conn_drain_fd(c->rx_fd);
+    c->rx_signalled = ready;
 }
 
 /* ---- Control frames and the send queue ----------------------------------- */

@@ -43,7 +43,7 @@ struct pt_conn {
     ptu_diag diag;
     ptu_diag_repeat drops;  /* "inbound frames dropped" lines (diag's lock) */
     int close_fd;           /* eventfd: readable from close() on, never drained */
-    int rx_fd;              /* eventfd: readable while the ring is not empty */
+    int rx_fd;              /* eventfd: readable while recv has a frame without the socket */
     int keeper_fd;          /* eventfd: wakes the keeper (drop, pending control) */
     int epoll_fd;           /* poll_fd(): close_fd, rx_fd and the link's socket */
     int roots_fd;           /* memfd of the pinned roots, or -1 */
@@ -59,6 +59,7 @@ struct pt_conn {
     int state;              /* enum pt_state */
     int rx_drained;         /* the last read found nothing: wait before reading */
     int rx_kicked;          /* rx_fd signalled by a reconnect, not yet consumed */
+    int rx_signalled;       /* rx_fd is readable now (wss_conn_rx_update) */
     int pong_pending;       /* answer this ping payload when there is room */
     unsigned char pong_buf[125];
     size_t pong_len;
@@ -133,7 +134,7 @@ struct wss_conn_direct {
  * PT_ETOOLARGE when it does not fit (the message is dropped). */
 void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m);
 
-/* Read the link until libcurl has nothing more (or the ring is full),
+/* Read the link until the socket has nothing more (or the ring is full),
  * handling control frames; the first data message goes to d (when given),
  * the rest into the ring. */
 void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d);
@@ -142,5 +143,12 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d);
 
 /* Started by dial with the connection as arg; returns once it is closed. */
 void *wss_keeper_main(void *arg);
+
+/* poll_fd's promise: rx_fd is readable exactly while recv(..., 0) has a
+ * frame that needs nothing more from the socket -- in the ring, or whole in
+ * the link's buffer (read with others in one TLS record: the socket then
+ * polls quiet) -- or a reconnect's wake-up is unconsumed (rx_kicked).
+ * Call after anything that changes one of these.  Lock held. */
+void wss_conn_rx_update(pt_conn *c);
 
 #endif

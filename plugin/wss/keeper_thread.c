@@ -60,8 +60,8 @@ static void reconnect(pt_conn *c, int64_t backoff)
     ptu_counters_bump(&c->n.reconnects);
     /* Readers: poll the new socket.  The next recv consumes this wake-up
      * (rx_kicked), so poll_fd does not stay readable with nothing to read. */
-    wss_conn_signal_fd(c->rx_fd);
     c->rx_kicked = 1;
+    wss_conn_rx_update(c);
     pthread_mutex_unlock(&c->lock);
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: reconnected to %s", c->cfg.host);
 }

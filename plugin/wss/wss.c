@@ -8,15 +8,15 @@
  * send_many queues every frame that fits before writing, so frames that
  * are ready together leave in one TLS write.
  *
- * recv reads the link itself: the first message goes straight into the
- * caller's buffer; what libcurl had buffered behind it is read on, until
- * CURLE_AGAIN or a full ring, into the ring (ring.c) that later calls pop.
- * When the ring fills, whole messages can stay buffered in libcurl with
- * nothing on the socket to show them: once the host has emptied the ring,
- * poll_fd does not poll readable for them until the keeper's next tick
- * (up to a second) reads them into the ring; a recv call reads them at
- * once.  The keeper reads only for a host that stays out of recv, so it
- * never competes with a reading host for the lock.
+ * recv reads the link itself: the first message is copied straight into
+ * the caller's buffer; what the link holds behind it is read on, until
+ * the socket has nothing more or the ring is full, into the ring (ring.c)
+ * that later calls pop.  When the ring fills, whole messages can stay in
+ * the link's buffer (several arrive in one TLS record) with nothing on the
+ * socket to show them: rx_fd stays readable for them (wss_conn_rx_update),
+ * so poll_fd polls readable whenever recv(..., 0) would return a frame.
+ * The keeper reads only for a host that stays out of recv, so it never
+ * competes with a reading host for the lock.
  */
 #include "config.h"
 
@@ -135,6 +135,7 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     c->state = PT_STATE_CONNECTED;
     wss_keeper_link_up(&c->keep, ptu_now_ms());
     wss_conn_set_epoll_sock(c, wss_link_socket(c->link));
+    wss_conn_rx_update(c); /* frames that came with auth_ok are in the link already */
     if (pthread_create(&c->keeper, NULL, wss_keeper_main, c) != 0) {
         rc = ptu_err(err, errlen, PT_EIO, "wss dial: cannot start the keeper thread");
         goto fail;
@@ -275,8 +276,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         }
         if (c->rx_kicked) { /* a reconnect's wake-up reached a reader */
             c->rx_kicked = 0;
-            if (wss_ring_empty(&c->ring))
-                wss_conn_drain_fd(c->rx_fd);
+            wss_conn_rx_update(c);
         }
         if (!wss_ring_empty(&c->ring)) {
             struct wss_conn_direct d = { buf, cap, WSS_CONN_NO_FRAME };
@@ -286,8 +286,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
                 wss_keeper_behind(&c->keep, ptu_now_ms()); /* the host reads again */
             wss_conn_deliver(c, &d, &m);
             wss_ring_pop(&c->ring);
-            if (wss_ring_empty(&c->ring))
-                wss_conn_drain_fd(c->rx_fd);
+            wss_conn_rx_update(c); /* more in the ring or the link: stays readable */
             rc = d.len;
             break;
         }
@@ -296,6 +295,7 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         if (c->state == PT_STATE_CONNECTED && (!c->rx_drained || timeout_ms == 0)) {
             struct wss_conn_direct d = { buf, cap, WSS_CONN_NO_FRAME };
             wss_conn_pump(c, &d);
+            wss_conn_rx_update(c);
             if (d.len != WSS_CONN_NO_FRAME) {
                 rc = d.len;
                 break;
@@ -321,9 +321,9 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
         int rx_signal = wss_conn_wait(c, sock, POLLIN, c->rx_fd, wait_ms);
         pthread_mutex_lock(&c->lock);
         c->rx_drained = 0; /* something may have come: read again */
-        if (rx_signal && wss_ring_empty(&c->ring)) {
-            wss_conn_drain_fd(c->rx_fd); /* a reconnect signal, consumed */
-            c->rx_kicked = 0;
+        if (rx_signal) {
+            c->rx_kicked = 0; /* a reconnect signal, consumed */
+            wss_conn_rx_update(c);
         }
     }
     if (rc >= 0 && src)
