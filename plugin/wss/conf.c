@@ -47,8 +47,8 @@ const pt_option_doc wss_config_options[] = {
       "proxy-cmd. Refused together with proxy-cmd" },
     { "proxy-cmd", "COMMAND", NULL,
       "a command that prints the proxy URL (first line of its standard output, trimmed), "
-      "e.g. for credentials that rotate: proxy-cmd=sh -c 'vault read -field=url "
-      "secret/proxy'. Run before the first dial, and again when the proxy refuses the "
+      "for credentials that rotate, e.g. proxy-cmd=/usr/local/bin/corp-proxy-url or "
+      "proxy-cmd=sh -c 'pass show corp/proxy | head -n 1'. Run before the first dial, and again when the proxy refuses the "
       "credentials (HTTP 407 or 401), then the CONNECT is tried once more. No shell runs "
       "it: words split at spaces, '...' and \"...\" quote, \\ escapes; name a shell for "
       "pipes or variables. stdin is /dev/null, no descriptor of the host is inherited; "
@@ -621,9 +621,10 @@ int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err
     v = GET("proxy-ca-file");
     if (v) {
         if (!*v || strlen(v) > WSS_CONFIG_PATH_MAX) {
-            rc = ptu_err(err, errlen, PT_EOPTION,
-                         "wss: option \"proxy-ca-file\": %s",
-                         *v ? "path longer than 4095 characters" : "empty path");
+            rc = *v ? ptu_err(err, errlen, PT_EOPTION,
+                              "wss: option \"proxy-ca-file\": path longer than %d characters",
+                              WSS_CONFIG_PATH_MAX)
+                    : ptu_err(err, errlen, PT_EOPTION, "wss: option \"proxy-ca-file\": empty path");
             goto fail;
         }
         memcpy(out->proxy_ca_file, v, strlen(v) + 1);
