@@ -423,7 +423,7 @@ int wss_dial_connect(wss_dial *d, wss_dialer *dl, int cancel_fd, int64_t deadlin
     d->tls_in_tls = used && ch.url.tls && cfg->tls;
 out:
     /* A password can only be in err if libcurl quoted it: it never should. */
-    if (ch.url.has_password && *ch.url.password)
+    if (rc != PT_OK && ch.url.has_password && *ch.url.password)
         ptu_scrub(err, errlen, ch.url.password, strlen(ch.url.password));
     wss_proxy_choice_wipe(&ch);
     return rc;

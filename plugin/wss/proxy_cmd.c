@@ -233,9 +233,12 @@ int wss_proxy_cmd_run(const char *cmd, int cancel_fd, int64_t deadline_ms, const
                      name, WTERMSIG(status));
     else if (WEXITSTATUS(status) != 0)
         rc = ptu_err(err, errlen, PT_EPROXY,
-                     "wss dial: proxy-cmd \"%s\" failed with exit status %d; check the "
+                     "wss dial: proxy-cmd \"%s\" failed with exit status %d%s; check the "
                      "command (its stderr is logged)",
-                     name, WEXITSTATUS(status));
+                     name, WEXITSTATUS(status),
+                     /* a shell's "not found"; and where posix_spawn cannot
+                      * report exec's error (under valgrind), its own */
+                     WEXITSTATUS(status) == 127 ? " (not found or not executable?)" : "");
     if (rc == PT_OK) {
         /* The first line, trimmed. */
         size_t start = 0, end = 0;
