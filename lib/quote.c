@@ -68,13 +68,19 @@ int ptu_url_password(const char *url, size_t *off, size_t *len)
 
 void ptu_url_scrub(char *msg, size_t cap, const char *url)
 {
-    size_t off, n, len, from = 0;
-    const char *pw;
+    size_t off, n;
+
+    if (ptu_url_password(url, &off, &n))
+        ptu_scrub(msg, cap, url + off, n);
+}
+
+void ptu_scrub(char *msg, size_t cap, const char *pw, size_t n)
+{
+    size_t len, from = 0;
     int cut = 0;
 
-    if (!msg || cap == 0 || !ptu_url_password(url, &off, &n) || n == 0)
+    if (!msg || cap == 0 || !pw || n == 0)
         return;
-    pw = url + off;
     len = strnlen(msg, cap - 1);
     msg[len] = '\0';
     /* Left to right, never looking at the stars again: a password made of

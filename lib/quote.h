@@ -42,4 +42,9 @@ int ptu_url_password(const char *url, size_t *off, size_t *len);
  * empty one.  Makes no copy of the password. */
 void ptu_url_scrub(char *msg, size_t cap, const char *url);
 
+/* The same for a secret given as the n bytes at pw (a password already
+ * taken out of its URL and decoded): every occurrence in msg becomes
+ * "***".  Does nothing when msg or pw is NULL, cap is 0 or n is 0. */
+void ptu_scrub(char *msg, size_t cap, const char *pw, size_t n);
+
 #endif

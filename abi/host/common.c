@@ -51,8 +51,14 @@ void host_common_flags(struct host *h, struct flag *f, size_t *n, size_t max)
           "wss: which roots to trust (option tls-trust)", 0, NULL },
         { "ca-file", FLAG_STRING, &h->ca_file, "FILE", "wss: trust this CA file (option ca-file)",
           0, NULL },
-        { "proxy", FLAG_STRING, &h->proxy, "auto|off|URL", "wss: HTTP proxy (option proxy)", 0,
-          NULL },
+        { "proxy", FLAG_STRING, &h->proxy, "auto|off|URL",
+          "wss: HTTP(S) proxy (option proxy; default $PILOT_PROXY, else auto). A password here "
+          "shows in ps: prefer PILOT_PROXY or -proxy-cmd",
+          0, NULL },
+        { "proxy-cmd", FLAG_STRING, &h->proxy_cmd, "COMMAND",
+          "wss: a command that prints the proxy URL, run again when the proxy refuses its "
+          "credentials (option proxy-cmd)",
+          0, NULL },
         { "bind", FLAG_STRING, &h->bind, "HOST:PORT", "udp: local address (option bind)", 0,
           NULL },
         { "peer", FLAG_STRING, &h->peer, "HOST:PORT", "udp: where datagrams are sent", 0, NULL },
@@ -143,6 +149,34 @@ static int load_plugin(struct host *h)
     return 0;
 }
 
+/* Whether the plugin documents option key. */
+static int plugin_has_option(const struct host *h, const char *key)
+{
+    for (const pt_option_doc *o = h->plugin->options; o && o->key; o++)
+        if (strcmp(o->key, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* PILOT_PROXY: the proxy when nothing on the command line names one, so
+ * that a URL with a password stays off argv (and out of ps).  Flags
+ * first, then PILOT_PROXY, then the plugin's proxy=auto (https_proxy and
+ * the rest). */
+static void proxy_from_env(const struct host *h, pt_option *options, size_t *n, int level)
+{
+    const char *v = getenv("PILOT_PROXY");
+
+    if (!v || !*v || !plugin_has_option(h, "proxy"))
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(options[i].key, "proxy") == 0 || strcmp(options[i].key, "proxy-cmd") == 0)
+            return;
+    options[*n].key = "proxy";
+    options[(*n)++].value = v;
+    if (level >= PT_LOG_INFO)
+        fprintf(stderr, PROG " %s: info: the proxy option from PILOT_PROXY\n", h->cmd);
+}
+
 int host_dial(struct host *h, pt_conn **out, double *dial_ms)
 {
     pt_option options[80];
@@ -185,8 +219,10 @@ int host_dial(struct host *h, pt_conn **out, double *dial_ms)
     SHORTHAND(tls_trust, "tls-trust")
     SHORTHAND(ca_file, "ca-file")
     SHORTHAND(proxy, "proxy")
+    SHORTHAND(proxy_cmd, "proxy-cmd")
     SHORTHAND(bind, "bind")
 #undef SHORTHAND
+    proxy_from_env(h, options, &n, level);
 
     if (h->peer) {
         if (ptu_addr_parse(h->peer, 0, &h->peer_addr, err, sizeof err) != PT_OK) {

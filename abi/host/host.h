@@ -24,7 +24,7 @@ struct host {
     const char *identity_path;
     uint64_t node_id;
     struct flag_list opts;     /* -opt KEY=VALUE */
-    const char *url, *tls_trust, *ca_file, *proxy; /* WSS shorthands */
+    const char *url, *tls_trust, *ca_file, *proxy, *proxy_cmd; /* WSS shorthands */
     const char *bind, *peer;   /* UDP shorthands */
     const char *log_level;
     /* Derived by host_dial(). */
@@ -43,7 +43,10 @@ int host_parse(struct host *h, const char *cmd, const char *synopsis, const char
                const struct flag *flags, int argc, char **argv);
 
 /* Resolve -transport (or $PILOT_TRANSPORT, default udp), load the plugin,
- * read the identity and -peer, and dial.  On failure prints one line on
+ * read the identity and -peer, and dial.  A plugin with a "proxy" option
+ * gets $PILOT_PROXY as it when neither -proxy nor -proxy-cmd (nor -opt
+ * proxy=/proxy-cmd=) names the proxy, so that a proxy URL with a password
+ * need not be on the command line.  On failure prints one line on
  * stderr and returns non-zero (an exit code).  *dial_ms may be NULL. */
 int host_dial(struct host *h, pt_conn **out, double *dial_ms);
 

@@ -5,11 +5,14 @@
 #include "conf.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base64.h"
+#include "cmdline.h"
 #include "options.h"
 #include "quote.h"
 #include "util.h"
@@ -33,9 +36,31 @@ const pt_option_doc wss_config_options[] = {
     { "pin-sha256", "BASE64", NULL,
       "additionally require the beacon's public key to match: base64 (44 characters) of the "
       "SHA-256 of its SubjectPublicKeyInfo; curl's sha256//BASE64 form is accepted" },
-    { "proxy", "auto|off|http://[USER:PASSWORD@]HOST[:PORT]", "auto",
-      "HTTP CONNECT proxy: auto = HTTPS_PROXY, ALL_PROXY and NO_PROXY from the environment, "
-      "off = always connect directly. https:// proxies are not supported" },
+    { "proxy", "auto|off|http[s]://[USER[:PASSWORD]@]HOST[:PORT]", "auto",
+      "HTTP CONNECT proxy. auto = from the environment as curl reads it: https_proxy, "
+      "HTTPS_PROXY, all_proxy, ALL_PROXY (ws://: http_proxy, all_proxy, ALL_PROXY), the "
+      "first one set, unless no_proxy or NO_PROXY names the beacon; off = always connect "
+      "directly; a URL = always this proxy, whatever NO_PROXY says. https:// = TLS to the "
+      "proxy too (see proxy-ca-file). The proxy is sent the beacon's host name, never an "
+      "address resolved here. USER and PASSWORD are percent-decoded and sent as Basic "
+      "auth; a URL with a password on a command line shows in ps: prefer PILOT_PROXY or "
+      "proxy-cmd. Refused together with proxy-cmd" },
+    { "proxy-cmd", "COMMAND", NULL,
+      "a command that prints the proxy URL (first line of its standard output, trimmed), "
+      "for credentials that rotate, e.g. proxy-cmd=/usr/local/bin/corp-proxy-url or "
+      "proxy-cmd=sh -c 'pass show corp/proxy | head -n 1'. Run before the first dial, and again when the proxy refuses the "
+      "credentials (HTTP 407 or 401), then the CONNECT is tried once more. No shell runs "
+      "it: words split at spaces, '...' and \"...\" quote, \\ escapes; name a shell for "
+      "pipes or variables. stdin is /dev/null, no descriptor of the host is inherited; "
+      "killed after 10s (or at the dial timeout); a failure, a non-zero exit or no output "
+      "fails the dial, and its stderr is logged. Refused together with proxy" },
+    { "proxy-ca-file", "PATH", NULL,
+      "PEM file of CA certificates for an https:// proxy's certificate, instead of the "
+      "system's store (the proxy's host name is always verified, TLS 1.2 at least)" },
+    { "tls-resume", "BOOL", "true",
+      "resume the TLS session on redials (TLS 1.3 session tickets): a beacon restarted or "
+      "redialled by thousands of daemons is spared a full handshake for each. A ticket the "
+      "beacon no longer accepts costs nothing: the handshake is then a full one" },
     { "dial-timeout", "DURATION", "20s",
       "bound on the whole dial: DNS, TCP, proxy, TLS, upgrade and auth (1ms..10m)" },
     { "idle-ping", "DURATION", "30s", "interval between keep-alive pings (100ms..1h)" },
@@ -307,12 +332,110 @@ static int parse_url(const char *v, int allow_plaintext, wss_config *out, char *
     return from_curl(v, out, err, errlen);
 }
 
+/* The percent-decoded n bytes at s into out (cap bytes), as libcurl
+ * decodes a URL's user and password: a '%' not followed by two hex digits
+ * stays as it is.  -1 when it does not fit or decodes to a NUL. */
+static int pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+            isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = { s[i + 1], s[i + 2], '\0' };
+            c = (unsigned char)strtoul(hex, NULL, 16);
+            i += 2;
+        }
+        if (c == 0 || o + 1 >= cap)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int wss_config_proxy_parse(const char *v, const char *what, int scheme_optional, int quote_ok,
+                           wss_proxy_url *out, char *err, size_t errlen)
+{
+    const char *auth, *end, *at, *why, *colon;
+    char shown_user[48];
+    quoted q;
+    int rc = PT_EOPTION;
+
+#define REFUSE(...)                                                                        \
+    do {                                                                                   \
+        rc = ptu_err(err, errlen, PT_EOPTION, __VA_ARGS__);                                \
+        goto fail;                                                                         \
+    } while (0)
+#define GOT (quote_ok ? " (got \"" : ""), (quote_ok ? quote(v, &q) : ""), (quote_ok ? "\")" : "")
+    memset(out, 0, sizeof *out);
+    if (strlen(v) > WSS_CONFIG_URL_MAX)
+        REFUSE("wss: %s: longer than %d characters", what, WSS_CONFIG_URL_MAX);
+    if (has_space_or_control(v))
+        REFUSE("wss: %s: contains a space or control character%s%s%s", what, GOT);
+    if (strncasecmp(v, "https://", 8) == 0) {
+        out->tls = 1;
+        auth = v + 8;
+    } else if (strncasecmp(v, "http://", 7) == 0) {
+        auth = v + 7;
+    } else if (scheme_optional && !strstr(v, "://")) {
+        auth = v;
+    } else {
+        REFUSE("wss: %s: only http:// and https:// proxies are supported%s%s%s", what, GOT);
+    }
+    end = auth + strcspn(auth, "/?#");
+    if (*end && strcmp(end, "/") != 0)
+        REFUSE("wss: %s: a proxy URL has no path, query or fragment%s%s%s", what, GOT);
+    /* The host starts after the last '@' of the authority: an unescaped
+     * '@' may be part of the password. */
+    at = auth;
+    for (const char *c = auth; c < end; c++)
+        if (*c == '@')
+            at = c + 1;
+    why = parse_hostport(at, (size_t)(end - at), 0, out->host, &out->port);
+    if (why)
+        REFUSE("wss: %s: %s%s%s%s", what, why, GOT);
+    if (at > auth) {
+        const char *ui_end = at - 1;
+        colon = memchr(auth, ':', (size_t)(ui_end - auth));
+        out->has_user = 1;
+        out->has_password = colon != NULL;
+        if (pct_decode(auth, (size_t)((colon ? colon : ui_end) - auth), out->user,
+                       sizeof out->user) != 0 ||
+            (colon && pct_decode(colon + 1, (size_t)(ui_end - colon - 1), out->password,
+                                 sizeof out->password) != 0))
+            REFUSE("wss: %s: the user name or password decodes to a NUL byte%s%s%s", what, GOT);
+        if (strchr(out->user, ':'))
+            REFUSE("wss: %s: the user name holds a ':' (%%3A), which Basic auth cannot "
+                   "carry%s%s%s",
+                   what, GOT);
+    }
+    if (out->port == 0)
+        out->port = out->tls ? 443 : 1080; /* libcurl's defaults */
+    {
+        int v6 = strchr(out->host, ':') != NULL;
+        char hostport[WSS_CONFIG_HOST_MAX + 16];
+        snprintf(hostport, sizeof hostport, "%s%s%s:%u", v6 ? "[" : "", out->host, v6 ? "]" : "",
+                 (unsigned)out->port);
+        snprintf(out->bare, sizeof out->bare, "%s://%s", out->tls ? "https" : "http", hostport);
+        ptu_printable(shown_user, sizeof shown_user, out->user, strlen(out->user));
+        snprintf(out->shown, sizeof out->shown, "%s://%s%s%s%s", out->tls ? "https" : "http",
+                 out->has_user ? shown_user : "", out->has_password ? ":***" : "",
+                 out->has_user ? "@" : "", hostport);
+    }
+    return PT_OK;
+#undef GOT
+#undef REFUSE
+fail:
+    ptu_wipe(out, sizeof *out);
+    return rc;
+}
+
 static int parse_proxy(const char *v, wss_config *out, char *err, size_t errlen)
 {
-    const char *auth, *end, *at, *why;
-    char host[WSS_CONFIG_HOST_MAX + 1];
-    uint16_t port;
+    wss_proxy_url pu;
     quoted q;
+    int rc;
 
     if (strcasecmp(v, "auto") == 0) {
         out->proxy_mode = WSS_PROXY_AUTO;
@@ -322,43 +445,43 @@ static int parse_proxy(const char *v, wss_config *out, char *err, size_t errlen)
         out->proxy_mode = WSS_PROXY_OFF;
         return PT_OK;
     }
-    if (strlen(v) > WSS_CONFIG_URL_MAX)
-        return ptu_err(err, errlen, PT_EOPTION,
-                       "wss: option \"proxy\": longer than %d characters", WSS_CONFIG_URL_MAX);
-    if (has_space_or_control(v))
-        return ptu_err(err, errlen, PT_EOPTION,
-                       "wss: option \"proxy\": contains a space or control character (got "
-                       "\"%s\")",
-                       quote(v, &q));
-    if (strncasecmp(v, "https://", 8) == 0)
-        return ptu_err(err, errlen, PT_EOPTION,
-                       "wss: option \"proxy\": https:// proxies are not supported; use an "
-                       "http:// proxy (got \"%s\")",
-                       quote(v, &q));
-    if (strncasecmp(v, "http://", 7) != 0)
+    if (strncasecmp(v, "http://", 7) != 0 && strncasecmp(v, "https://", 8) != 0 &&
+        strlen(v) <= WSS_CONFIG_URL_MAX && !has_space_or_control(v))
         return ptu_err(err, errlen, PT_EOPTION,
                        "wss: option \"proxy\": expected auto, off or "
-                       "http://[USER:PASSWORD@]HOST[:PORT] (got \"%s\")",
+                       "http://[USER:PASSWORD@]HOST[:PORT] (or https://...) (got \"%s\")",
                        quote(v, &q));
-    auth = v + 7;
-    end = auth + strcspn(auth, "/?#");
-    if (*end && strcmp(end, "/") != 0)
-        return ptu_err(err, errlen, PT_EOPTION,
-                       "wss: option \"proxy\": a proxy URL has no path, query or fragment "
-                       "(got \"%s\")",
-                       quote(v, &q));
-    /* The host starts after the last '@' of the authority: an unescaped
-     * '@' may be part of the password. */
-    at = auth;
-    for (const char *c = auth; c < end; c++)
-        if (*c == '@')
-            at = c + 1;
-    why = parse_hostport(at, (size_t)(end - at), 0, host, &port);
-    if (why)
-        return ptu_err(err, errlen, PT_EOPTION, "wss: option \"proxy\": %s (got \"%s\")", why,
-                       quote(v, &q));
+    /* Checked now, taken apart again at each dial (dial.c). */
+    rc = wss_config_proxy_parse(v, "option \"proxy\"", 0, 1, &pu, err, errlen);
+    ptu_wipe(&pu, sizeof pu);
+    if (rc != PT_OK)
+        return rc;
     out->proxy_mode = WSS_PROXY_URL;
     memcpy(out->proxy_url, v, strlen(v) + 1);
+    return PT_OK;
+}
+
+static int parse_proxy_cmd(const char *v, wss_config *out, char *err, size_t errlen)
+{
+    char buf[WSS_CONFIG_CMD_MAX + 1];
+    char *argv[WSS_CONFIG_CMD_ARGS];
+    const char *why;
+    size_t argc;
+
+    if (strlen(v) > WSS_CONFIG_CMD_MAX)
+        return ptu_err(err, errlen, PT_EOPTION,
+                       "wss: option \"proxy-cmd\": longer than %d characters",
+                       WSS_CONFIG_CMD_MAX);
+    for (const char *c = v; *c; c++)
+        if ((unsigned char)*c < 0x20 && *c != '\t')
+            return ptu_err(err, errlen, PT_EOPTION,
+                           "wss: option \"proxy-cmd\": contains a control character");
+    /* Split now so that a bad quote is an option error, not a dial error;
+     * proxy_cmd.c splits it again when it runs it. */
+    if (ptu_cmdline_split(v, buf, sizeof buf, argv, WSS_CONFIG_CMD_ARGS, &argc, &why) != 0)
+        return ptu_err(err, errlen, PT_EOPTION, "wss: option \"proxy-cmd\": %s", why);
+    out->proxy_mode = WSS_PROXY_CMD;
+    memcpy(out->proxy_cmd, v, strlen(v) + 1);
     return PT_OK;
 }
 
@@ -479,9 +602,41 @@ int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err
         out->has_pin = 1;
     }
 
-    rc = parse_proxy(GET("proxy"), out, err, errlen);
+    v = GET("proxy-cmd");
+    if (v) {
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(opts[i].key, "proxy") == 0) {
+                rc = ptu_err(err, errlen, PT_EOPTION,
+                             "wss: options \"proxy\" and \"proxy-cmd\" both name the proxy; "
+                             "give only one of them");
+                goto fail;
+            }
+        rc = parse_proxy_cmd(v, out, err, errlen);
+    } else {
+        rc = parse_proxy(GET("proxy"), out, err, errlen);
+    }
     if (rc != PT_OK)
         goto fail;
+
+    v = GET("proxy-ca-file");
+    if (v) {
+        if (!*v || strlen(v) > WSS_CONFIG_PATH_MAX) {
+            rc = *v ? ptu_err(err, errlen, PT_EOPTION,
+                              "wss: option \"proxy-ca-file\": path longer than %d characters",
+                              WSS_CONFIG_PATH_MAX)
+                    : ptu_err(err, errlen, PT_EOPTION, "wss: option \"proxy-ca-file\": empty path");
+            goto fail;
+        }
+        memcpy(out->proxy_ca_file, v, strlen(v) + 1);
+    }
+
+    v = GET("tls-resume");
+    if (ptu_parse_bool(v, &out->tls_resume) != 0) {
+        rc = ptu_err(err, errlen, PT_EOPTION,
+                     "wss: option \"tls-resume\": expected true or false (got \"%s\")",
+                     quote(v, &q));
+        goto fail;
+    }
 
     rc = parse_duration(opts, n, "dial-timeout", 1, 10 * 60000, "1ms..10m", &out->dial_timeout_ms,
                         err, errlen);

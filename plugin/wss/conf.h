@@ -34,6 +34,9 @@
 #define WSS_CONFIG_HOST_MAX 253
 /* Longest ca-file path, without its NUL. */
 #define WSS_CONFIG_PATH_MAX 4095
+/* Longest proxy-cmd, without its NUL, and most words (with the NULL). */
+#define WSS_CONFIG_CMD_MAX 4095
+#define WSS_CONFIG_CMD_ARGS 64
 /* Values quoted in messages are cut to this many characters, then "...". */
 #define WSS_CONFIG_QUOTE_MAX 100
 
@@ -45,10 +48,28 @@ enum wss_trust {
 
 /* How the beacon is reached (SPEC 2.3). */
 enum wss_proxy_mode {
-    WSS_PROXY_AUTO, /* HTTPS_PROXY / ALL_PROXY / NO_PROXY, read by the dialer */
+    WSS_PROXY_AUTO, /* https_proxy / all_proxy / no_proxy, read by the dialer */
     WSS_PROXY_OFF,  /* always connect directly */
-    WSS_PROXY_URL   /* through the HTTP CONNECT proxy in proxy_url */
+    WSS_PROXY_URL,  /* through the HTTP CONNECT proxy in proxy_url */
+    WSS_PROXY_CMD   /* through the proxy that proxy_cmd prints */
 };
+
+/* A proxy URL taken apart (wss_config_proxy_parse): what libcurl is given
+ * as CURLOPT_PROXY, and the credentials it gets separately.  user and
+ * password are secrets: wipe the struct when done (ptu_wipe). */
+typedef struct wss_proxy_url {
+    int tls;                           /* https:// (TLS to the proxy) */
+    char host[WSS_CONFIG_HOST_MAX + 1]; /* no brackets */
+    uint16_t port;                     /* as given, else 1080 (http) / 443
+                                        * (https), libcurl's defaults */
+    char bare[WSS_CONFIG_HOST_MAX + 32]; /* scheme://host:port, no credentials */
+    char shown[WSS_CONFIG_HOST_MAX + 160]; /* for messages: the user (printable,
+                                            * cut) and ":***" for a password */
+    int has_user;                      /* user[:password]@ was given */
+    int has_password;
+    char user[WSS_CONFIG_URL_MAX + 1];   /* percent-decoded */
+    char password[WSS_CONFIG_URL_MAX + 1]; /* percent-decoded */
+} wss_proxy_url;
 
 typedef struct wss_config {
     char url[WSS_CONFIG_URL_MAX + 1];   /* exactly as given; validated */
@@ -66,6 +87,9 @@ typedef struct wss_config {
     char proxy_url[WSS_CONFIG_URL_MAX + 1]; /* WSS_PROXY_URL only, else "";
                                              * may hold a password: never
                                              * print it, wipe it when done */
+    char proxy_cmd[WSS_CONFIG_CMD_MAX + 1]; /* WSS_PROXY_CMD only, else "" */
+    char proxy_ca_file[WSS_CONFIG_PATH_MAX + 1]; /* "" for the system's store */
+    int tls_resume;                     /* resume TLS sessions on redials */
     uint64_t dial_timeout_ms;           /* whole dial, DNS to auth_ok */
     uint64_t idle_ping_ms;              /* ping after this long idle */
     uint64_t pong_timeout_ms;           /* a ping unanswered this long: drop */
@@ -99,7 +123,12 @@ extern const pt_option_doc wss_config_options[];
  *                   of the beacon's SubjectPublicKeyInfo, optionally written
  *                   "sha256//<base64>" as in curl; checked in addition to
  *                   the chain.
- *   proxy           auto | off | http://[USER:PASSWORD@]HOST[:PORT][/].
+ *   proxy           auto | off | http[s]://[USER[:PASSWORD]@]HOST[:PORT][/]
+ *                   (wss_config_proxy_parse).
+ *   proxy-cmd       COMMAND, split into words by ptu_cmdline_split (no
+ *                   shell); refused together with proxy.
+ *   proxy-ca-file   PATH, non-empty: the only roots for an https:// proxy.
+ *   tls-resume      BOOL.
  *   dial-timeout    DURATION, 1ms..10m.
  *   idle-ping       DURATION, 100ms..1h.
  *   pong-timeout    DURATION, 1ms..10m.
@@ -119,6 +148,19 @@ extern const pt_option_doc wss_config_options[];
  * wss_config_free. */
 int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err,
                      size_t errlen);
+
+/* Take the proxy URL v apart into *out: scheme http:// or https://
+ * (case-insensitive; with scheme_optional, none means http://, as the
+ * proxy environment variables are often written), an optional
+ * USER[:PASSWORD]@ (up to the last '@'; percent-decoded, no NUL, no ':' in
+ * the decoded user), HOST (a name, an IPv4 address or [IPv6]), an optional
+ * :PORT, at most a trailing "/".  what names v in messages ("option
+ * \"proxy\"", "https_proxy"); with quote_ok the message quotes v, its
+ * password replaced by "***"; without, it never quotes v (proxy-cmd's
+ * output is a secret as a whole).  Returns PT_OK, or PT_EOPTION with
+ * "wss: <what>: <why>".  *out is wiped on failure. */
+int wss_config_proxy_parse(const char *v, const char *what, int scheme_optional, int quote_ok,
+                           wss_proxy_url *out, char *err, size_t errlen);
 
 /* Release what wss_config_parse allocated and wipe *c (the proxy URL may
  * hold a password).  Safe on a config that was zeroed or refused, and on

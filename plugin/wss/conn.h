@@ -32,6 +32,7 @@
 #include "conf.h"
 #include "counters.h"
 #include "diag.h"
+#include "dialer.h"
 #include "keeper.h"
 #include "link.h"
 #include "pilot_transport.h"
@@ -48,6 +49,7 @@ struct pt_conn {
     int epoll_fd;           /* poll_fd(): close_fd, rx_fd and the link's socket */
     int roots_fd;           /* memfd of the pinned roots, or -1 */
     char ca_path[4200];     /* what libcurl loads: memfd path or ca-file, "" for system */
+    wss_dialer dialer;      /* every dial's: TLS session cache, proxy-cmd output (dial.h) */
     pthread_t keeper;
     int keeper_started;
     atomic_int closed;

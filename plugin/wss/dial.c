@@ -43,54 +43,77 @@ int wss_dial_wait(int sock, short events, int cancel_fd, int64_t deadline_ms)
     }
 }
 
-/* ---- Proxy --------------------------------------------------------------- */
+/* ---- The connection's dialer --------------------------------------------- */
 
-/* The proxy for proxy=auto, as curl's users expect from the environment:
- * HTTPS_PROXY (wss) or HTTP_PROXY (ws), then ALL_PROXY; NO_PROXY applies. */
-static const char *env_proxy(int tls, const char **no_proxy)
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *userp)
 {
-    const char *names_tls[] = { "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", NULL };
-    const char *names_plain[] = { "http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy", NULL };
-    const char **names = tls ? names_tls : names_plain;
-    *no_proxy = getenv("NO_PROXY");
-    if (!*no_proxy || !**no_proxy)
-        *no_proxy = getenv("no_proxy");
-    for (; *names; names++) {
-        const char *v = getenv(*names);
-        if (v && *v)
-            return v;
-    }
-    return NULL;
+    (void)h;
+    (void)data;
+    (void)access;
+    pthread_mutex_lock(userp);
 }
 
-void wss_dial_scrub(const wss_dial *d, char *err, size_t errlen)
+static void share_unlock(CURL *h, curl_lock_data data, void *userp)
 {
-    ptu_url_scrub(err, errlen, d->proxy);
+    (void)h;
+    (void)data;
+    pthread_mutex_unlock(userp);
+}
+
+int wss_dialer_init(wss_dialer *dl, const wss_config *cfg, const char *ca_path,
+                    ptu_diag *diag, char *err, size_t errlen)
+{
+    CURLSHcode sc = CURLSHE_OK;
+
+    memset(dl, 0, sizeof *dl);
+    dl->cfg = cfg;
+    dl->ca_path = ca_path;
+    dl->diag = diag;
+    pthread_mutex_init(&dl->share_lock, NULL);
+    if (!cfg->tls_resume)
+        return PT_OK;
+    dl->share = curl_share_init();
+    if (!dl->share)
+        return ptu_err(err, errlen, PT_ENOMEM, "wss dial: out of memory");
+    /* TLS sessions only: each dial makes its own connection. */
+    sc = curl_share_setopt(dl->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (sc == CURLSHE_OK)
+        sc = curl_share_setopt(dl->share, CURLSHOPT_LOCKFUNC, share_lock);
+    if (sc == CURLSHE_OK)
+        sc = curl_share_setopt(dl->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    if (sc == CURLSHE_OK)
+        sc = curl_share_setopt(dl->share, CURLSHOPT_USERDATA, &dl->share_lock);
+    if (sc != CURLSHE_OK)
+        return ptu_err(err, errlen, sc == CURLSHE_NOMEM ? PT_ENOMEM : PT_EIO,
+                       "wss dial: libcurl share setup: %s", curl_share_strerror(sc));
+    return PT_OK;
+}
+
+void wss_dialer_free(wss_dialer *dl)
+{
+    if (dl->share)
+        curl_share_cleanup(dl->share);
+    dl->share = NULL;
+    pthread_mutex_destroy(&dl->share_lock);
+    ptu_wipe(&dl->proxy, sizeof dl->proxy);
 }
 
 /* ---- Connecting ---------------------------------------------------------- */
 
-static int map_curl_error(wss_dial *d, CURLcode rc, const wss_config *cfg, char *err,
-                          size_t errlen)
+/* The first line of the proxy's answer to CONNECT, for telling a garbled
+ * answer from an HTTP one (libcurl reports both as "response 0"). */
+static size_t on_header(char *buf, size_t size, size_t n, void *userp)
 {
-    long connect_code = 0;
-    int via_proxy = d->proxy != NULL;
-    const char *detail = *d->curl_err ? d->curl_err : curl_easy_strerror(rc);
-    curl_easy_getinfo(d->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+    wss_dial *d = userp;
+    size_t len = size * n, line = strcspn(buf, "\r\n");
+    if (!*d->status)
+        ptu_printable(d->status, sizeof d->status, buf, line < len ? line : len);
+    return len;
+}
 
-    if (via_proxy && connect_code && connect_code != 200)
-        return ptu_err(err, errlen, PT_EPROXY, "wss dial: proxy refused CONNECT to %s:%u: HTTP %ld",
-                       cfg->host, (unsigned)cfg->port, connect_code);
+static int is_tls_error(CURLcode rc)
+{
     switch (rc) {
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        return ptu_err(err, errlen, PT_EPROXY, "wss dial: proxy: %s", detail);
-    case CURLE_COULDNT_RESOLVE_HOST:
-        return ptu_err(err, errlen, PT_EIO, "wss dial: DNS: %s", detail);
-    case CURLE_COULDNT_CONNECT:
-        return ptu_err(err, errlen, via_proxy ? PT_EPROXY : PT_EIO, "wss dial: %s: %s",
-                       via_proxy ? "proxy" : "TCP", detail);
-    case CURLE_OPERATION_TIMEDOUT:
-        return ptu_err(err, errlen, PT_ETIMEDOUT, "wss dial: timed out: %s", detail);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
@@ -100,20 +123,108 @@ static int map_curl_error(wss_dial *d, CURLcode rc, const wss_config *cfg, char 
     case CURLE_SSL_INVALIDCERTSTATUS:
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_CRL_BADFILE:
-        return ptu_err(err, errlen, PT_ETLS, "wss dial: TLS: %s (%s:%u)", detail, cfg->host,
-                       (unsigned)cfg->port);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* A refused CONNECT, by status: what it means and what to check. */
+static int proxy_refused(long code, const wss_proxy_choice *ch, int cmd_rerun,
+                         const wss_config *cfg, char *err, size_t errlen)
+{
+    const char *what, *check;
+    if (code == 403) {
+        what = "its policy does not allow this host or port";
+        check = "check which hosts and ports the proxy lets CONNECT reach";
+    } else if ((code == 407 || code == 401) && !ch->url.has_user) {
+        what = "it wants credentials";
+        check = "give USER:PASSWORD@ in the proxy URL (PILOT_PROXY keeps them off the "
+                "command line) or use proxy-cmd";
+    } else if ((code == 407 || code == 401) && cmd_rerun) {
+        what = "credentials refused, also those proxy-cmd printed when run again";
+        check = "check what proxy-cmd prints";
+    } else if (code == 407 || code == 401) {
+        what = "credentials refused";
+        check = "check the user name and password";
+    } else {
+        what = "the proxy could not or would not connect to the beacon";
+        check = "check that the proxy can reach the beacon";
+    }
+    return ptu_err(err, errlen, PT_EPROXY,
+                   "wss dial: proxy refused CONNECT to %s:%u: %s (HTTP %ld); %s (proxy %s from "
+                   "%s)",
+                   cfg->host, (unsigned)cfg->port, what, code, check, ch->url.shown, ch->from);
+}
+
+static int map_curl_error(wss_dial *d, CURLcode rc, const wss_proxy_choice *ch, int used,
+                          int cmd_rerun, const wss_config *cfg, char *err, size_t errlen)
+{
+    long connect_code = 0;
+    const char *detail = *d->curl_err ? d->curl_err : curl_easy_strerror(rc);
+    const wss_proxy_url *pu = &ch->url;
+    curl_easy_getinfo(d->easy, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+
+    if (used && connect_code && connect_code != 200)
+        return proxy_refused(connect_code, ch, cmd_rerun, cfg, err, errlen);
+    if (used && !connect_code) {
+        /* Failed before the proxy's answer: the proxy's own problems. */
+        switch (rc) {
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return ptu_err(err, errlen, PT_EPROXY,
+                           "wss dial: cannot resolve proxy host %s: %s; check %s", pu->host,
+                           detail, ch->check);
+        case CURLE_COULDNT_CONNECT:
+            return ptu_err(err, errlen, PT_EPROXY,
+                           "wss dial: cannot reach proxy %s: %s; check %s (proxy %s)",
+                           pu->bare + (pu->tls ? 8 : 7), detail, ch->check, pu->shown);
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_OUT_OF_MEMORY:
+            break;
+        default:
+            if (pu->tls && is_tls_error(rc))
+                return ptu_err(err, errlen, PT_EPROXY,
+                               "wss dial: TLS to the proxy: the PROXY's certificate or "
+                               "handshake was refused: %s; check proxy-ca-file and %s (proxy "
+                               "%s)",
+                               detail, ch->check, pu->shown);
+            if (*d->status)
+                return ptu_err(err, errlen, PT_EPROXY,
+                               "wss dial: proxy sent a malformed reply to CONNECT (not HTTP: "
+                               "\"%.40s\"); check that %s, from %s, is an HTTP proxy",
+                               d->status, pu->shown, ch->check);
+            if (rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+                rc == CURLE_WEIRD_SERVER_REPLY)
+                return ptu_err(err, errlen, PT_EPROXY,
+                               "wss dial: proxy closed the connection without answering CONNECT "
+                               "(%s); check that %s, from %s, is an HTTP proxy",
+                               detail, pu->shown, ch->check);
+            return ptu_err(err, errlen, PT_EPROXY, "wss dial: proxy %s: %s; check %s", pu->shown,
+                           detail, ch->check);
+        }
+    }
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return ptu_err(err, errlen, PT_EIO, "wss dial: DNS: %s", detail);
+    case CURLE_COULDNT_CONNECT:
+        return ptu_err(err, errlen, PT_EIO, "wss dial: TCP: %s", detail);
+    case CURLE_OPERATION_TIMEDOUT:
+        return ptu_err(err, errlen, PT_ETIMEDOUT, "wss dial: timed out: %s", detail);
     case CURLE_OUT_OF_MEMORY:
         return ptu_err(err, errlen, PT_ENOMEM, "wss dial: out of memory");
     default:
+        if (is_tls_error(rc))
+            return ptu_err(err, errlen, PT_ETLS, "wss dial: TLS: %s (%s:%u)", detail, cfg->host,
+                           (unsigned)cfg->port);
         return ptu_err(err, errlen, PT_EIO, "wss dial: %s", detail);
     }
 }
 
-static int setup_easy(wss_dial *d, const wss_config *cfg, const char *ca_path,
+static int setup_easy(wss_dial *d, const wss_dialer *dl, const wss_proxy_choice *ch,
                       int64_t deadline_ms, char *err, size_t errlen)
 {
+    const wss_config *cfg = dl->cfg;
     CURL *e = d->easy;
-    const char *no_proxy = NULL, *proxy = NULL;
     long left = (long)(deadline_ms - ptu_now_ms());
     CURLcode rc = CURLE_OK;
     if (left < 1)
@@ -140,13 +251,18 @@ static int setup_easy(wss_dial *d, const wss_config *cfg, const char *ca_path,
     SET(CURLOPT_USERAGENT, "pilot-transport/" PACKAGE_VERSION); /* in the CONNECT */
     SET(CURLOPT_CONNECTTIMEOUT_MS, left);
     SET(CURLOPT_TIMEOUT_MS, left);
-    /* TLS: always verified, TLS 1.2 at least. */
+    /* TLS: always verified, TLS 1.2 at least.  The minimum goes in the
+     * GnuTLS priority string, not CURLOPT_SSLVERSION: libcurl 8.14 built
+     * on a GnuTLS without GNUTLS_NO_TICKETS_TLS12 (Debian 12's 3.7.9)
+     * turns session tickets off altogether, TLS 1.3's too, for any
+     * minimum but the default, and a redial could never resume. */
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    if (ca_path) {
+    SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_DEFAULT);
+    SET(CURLOPT_SSL_CIPHER_LIST, "-VERS-TLS1.1:-VERS-TLS1.0");
+    if (dl->ca_path) {
         /* Only these roots: no compiled-in CA directory on top. */
-        SET(CURLOPT_CAINFO, ca_path);
+        SET(CURLOPT_CAINFO, dl->ca_path);
         SET(CURLOPT_CAPATH, (char *)NULL);
     }
     if (cfg->has_pin) {
@@ -155,41 +271,62 @@ static int setup_easy(wss_dial *d, const wss_config *cfg, const char *ca_path,
         pin[sizeof pin - 1] = '\0';
         SET(CURLOPT_PINNEDPUBLICKEY, pin);
     }
+    if (dl->share)
+        SET(CURLOPT_SHARE, dl->share);
     /* Proxy: always explicit, so libcurl's own environment lookup (which
-     * would look for wss_proxy) never decides.  Connect-only needs the
-     * tunnel: without it libcurl would stop at the proxy. */
-    if (cfg->proxy_mode == WSS_PROXY_URL)
-        proxy = cfg->proxy_url;
-    else if (cfg->proxy_mode == WSS_PROXY_AUTO)
-        proxy = env_proxy(cfg->tls, &no_proxy);
-    SET(CURLOPT_PROXY, proxy ? proxy : "");
-    if (proxy) {
+     * would look for wss_proxy, and read NO_PROXY even for a proxy the
+     * operator named) never decides.  Connect-only needs the tunnel:
+     * without it libcurl would stop at the proxy.  The tunnel names the
+     * beacon by the url's host: nothing is resolved here for it. */
+    SET(CURLOPT_PROXY, ch->configured ? ch->url.bare : "");
+    SET(CURLOPT_NOPROXY, ch->no_proxy);
+    if (ch->configured) {
         SET(CURLOPT_HTTPPROXYTUNNEL, 1L);
-        SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-        if (no_proxy)
-            SET(CURLOPT_NOPROXY, no_proxy);
+        /* The CONNECT answer's first line to on_header, nothing else. */
+        SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 0L);
+        SET(CURLOPT_HEADERFUNCTION, on_header);
+        SET(CURLOPT_HEADERDATA, d);
+        if (ch->url.has_user) {
+            SET(CURLOPT_PROXYUSERNAME, ch->url.user);
+            SET(CURLOPT_PROXYPASSWORD, ch->url.password);
+        }
+        if (ch->url.tls) {
+            /* TLS to the proxy: verified like the beacon, against
+             * proxy-ca-file or the system's store. */
+            SET(CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+            SET(CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+            SET(CURLOPT_PROXY_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+            if (*cfg->proxy_ca_file) {
+                SET(CURLOPT_PROXY_CAINFO, cfg->proxy_ca_file);
+                SET(CURLOPT_PROXY_CAPATH, (char *)NULL);
+            }
+        }
     }
 #undef SET
-    d->proxy = proxy;
     if (rc != CURLE_OK)
         return ptu_err(err, errlen, rc == CURLE_OUT_OF_MEMORY ? PT_ENOMEM : PT_EIO,
                        "wss dial: libcurl setup: %s", curl_easy_strerror(rc));
     return PT_OK;
 }
 
-int wss_dial_connect(wss_dial *d, const wss_config *cfg, const char *ca_path, int cancel_fd,
-                     int64_t deadline_ms, char *err, size_t errlen)
+/* One try: DNS, TCP, proxy and TLS.  *used: whether libcurl went through
+ * the proxy (NO_PROXY may skip one from the environment). */
+static int connect_once(wss_dial *d, wss_dialer *dl, const wss_proxy_choice *ch, int cancel_fd,
+                        int64_t deadline_ms, CURLcode *result, int *used, char *err,
+                        size_t errlen)
 {
-    CURLcode result = CURLE_OK;
     int rc, running = 1;
+    long used_proxy = 0;
 
     memset(d, 0, sizeof *d);
     d->sock = CURL_SOCKET_BAD;
+    *result = CURLE_OK;
+    *used = 0;
     d->easy = curl_easy_init();
     d->multi = curl_multi_init();
     if (!d->easy || !d->multi)
         return ptu_err(err, errlen, PT_ENOMEM, "wss dial: out of memory");
-    rc = setup_easy(d, cfg, ca_path, deadline_ms, err, errlen);
+    rc = setup_easy(d, dl, ch, deadline_ms, err, errlen);
     if (rc != PT_OK)
         return rc;
     if (curl_multi_add_handle(d->multi, d->easy) != CURLM_OK) {
@@ -200,6 +337,7 @@ int wss_dial_connect(wss_dial *d, const wss_config *cfg, const char *ca_path, in
     }
 
     /* DNS, TCP, proxy and TLS, interruptible by cancel_fd. */
+    rc = PT_OK;
     for (;;) {
         struct curl_waitfd wfd = { cancel_fd, CURL_WAIT_POLLIN, 0 };
         CURLMsg *msg;
@@ -207,27 +345,109 @@ int wss_dial_connect(wss_dial *d, const wss_config *cfg, const char *ca_path, in
         curl_multi_perform(d->multi, &running);
         while ((msg = curl_multi_info_read(d->multi, &q)) != NULL) {
             if (msg->msg == CURLMSG_DONE) {
-                result = msg->data.result;
+                *result = msg->data.result;
                 done = 1;
             }
         }
         if (done || !running)
             break;
         int64_t left = deadline_ms - ptu_now_ms();
-        if (left <= 0)
-            return ptu_err(err, errlen, PT_ETIMEDOUT, "wss dial: timed out connecting to %s:%u",
-                           cfg->host, (unsigned)cfg->port);
+        if (left <= 0) {
+            rc = ptu_err(err, errlen, PT_ETIMEDOUT, "wss dial: timed out connecting to %s:%u",
+                         dl->cfg->host, (unsigned)dl->cfg->port);
+            break;
+        }
         curl_multi_poll(d->multi, cancel_fd >= 0 ? &wfd : NULL, cancel_fd >= 0 ? 1 : 0,
                         left > 1000 ? 1000 : (int)left, NULL);
-        if (wfd.revents)
-            return ptu_err(err, errlen, PT_ECLOSED, "wss dial: cancelled by close");
+        if (wfd.revents) {
+            rc = ptu_err(err, errlen, PT_ECLOSED, "wss dial: cancelled by close");
+            break;
+        }
     }
-    if (result != CURLE_OK)
-        return map_curl_error(d, result, cfg, err, errlen);
+    if (curl_easy_getinfo(d->easy, CURLINFO_USED_PROXY, &used_proxy) == CURLE_OK)
+        *used = used_proxy != 0;
+    /* Connected or not, libcurl's copies of the credentials are done with:
+     * unset them (a CONNECT_ONLY handle makes no further request). */
+    if (ch->url.has_user) {
+        curl_easy_setopt(d->easy, CURLOPT_PROXYUSERNAME, (char *)NULL);
+        curl_easy_setopt(d->easy, CURLOPT_PROXYPASSWORD, (char *)NULL);
+    }
+    return rc;
+}
+
+int wss_dial_connect(wss_dial *d, wss_dialer *dl, int cancel_fd, int64_t deadline_ms, char *err,
+                     size_t errlen)
+{
+    const wss_config *cfg = dl->cfg;
+    wss_proxy_choice ch;
+    CURLcode result = CURLE_OK;
+    char line[sizeof dl->proxy.logged];
+    int rc, used = 0, rerun = 0;
+
+    memset(d, 0, sizeof *d);
+    d->sock = CURL_SOCKET_BAD;
+    for (;;) {
+        rc = wss_proxy_choose(&dl->proxy, cfg, rerun, dl->diag, cancel_fd, deadline_ms, &ch, err,
+                              errlen);
+        if (rc != PT_OK)
+            goto out;
+        rc = connect_once(d, dl, &ch, cancel_fd, deadline_ms, &result, &used, err, errlen);
+        /* Which proxy, and why: at the first dial, then when it changes. */
+        wss_proxy_describe(&ch, used, cfg->host, line, sizeof line);
+        if (strcmp(line, dl->proxy.logged) != 0) {
+            ptu_diag_log(dl->diag, PT_LOG_INFO, "wss: %s", line);
+            snprintf(dl->proxy.logged, sizeof dl->proxy.logged, "%s", line);
+        }
+        if (rc != PT_OK || result == CURLE_OK)
+            break;
+        long code = 0;
+        curl_easy_getinfo(d->easy, CURLINFO_HTTP_CONNECTCODE, &code);
+        /* proxy-cmd's credentials refused: run it again, try once more. */
+        if (cfg->proxy_mode == WSS_PROXY_CMD && used && (code == 407 || code == 401) &&
+            !rerun) {
+            ptu_diag_log(dl->diag, PT_LOG_INFO,
+                         "wss: the proxy refused the credentials (HTTP %ld)", code);
+            wss_dial_close(d);
+            wss_proxy_choice_wipe(&ch);
+            rerun = 1;
+            continue;
+        }
+        rc = map_curl_error(d, result, &ch, used, rerun, cfg, err, errlen);
+        goto out;
+    }
+    if (rc != PT_OK)
+        goto out;
     if (curl_easy_getinfo(d->easy, CURLINFO_ACTIVESOCKET, &d->sock) != CURLE_OK ||
         d->sock == CURL_SOCKET_BAD)
-        return ptu_err(err, errlen, PT_EIO, "wss dial: no connection after connecting");
-    return PT_OK;
+        rc = ptu_err(err, errlen, PT_EIO, "wss dial: no connection after connecting");
+    d->tls_in_tls = used && ch.url.tls && cfg->tls;
+out:
+    /* A password can only be in err if libcurl quoted it: it never should. */
+    if (rc != PT_OK && ch.url.has_password && *ch.url.password)
+        ptu_scrub(err, errlen, ch.url.password, strlen(ch.url.password));
+    wss_proxy_choice_wipe(&ch);
+    return rc;
+}
+
+/* ---- Reading ------------------------------------------------------------- */
+
+/* Through an https:// proxy the beacon's TLS records arrive inside the
+ * proxy's: libcurl decrypts a whole outer record (up to 16 KiB) into its
+ * buffer, and the inner GnuTLS session takes one record from there per
+ * read.  A record that carries no data (a TLS 1.3 session ticket, a key
+ * update) makes the read return CURLE_AGAIN while the records behind it
+ * wait in that buffer, where the socket cannot show them: a poll would
+ * then wait for the beacon's next message.  Beacons send a ticket or two
+ * after a handshake, so a few more reads take those out; a read that
+ * finds nothing at all costs one recv() returning EAGAIN. */
+#define TLS_IN_TLS_RETRIES 8
+
+CURLcode wss_dial_recv(wss_dial *d, void *buf, size_t cap, size_t *n)
+{
+    CURLcode cc = curl_easy_recv(d->easy, buf, cap, n);
+    for (int i = 0; cc == CURLE_AGAIN && d->tls_in_tls && i < TLS_IN_TLS_RETRIES; i++)
+        cc = curl_easy_recv(d->easy, buf, cap, n);
+    return cc;
 }
 
 /* ---- Upgrade ------------------------------------------------------------- */
@@ -292,7 +512,7 @@ int wss_dial_upgrade(wss_dial *d, const wss_config *cfg, int cancel_fd, int64_t 
     wss_upgrade_init(&u, key);
     for (;;) {
         size_t n = 0, used = 0;
-        CURLcode cc = curl_easy_recv(d->easy, buf, cap, &n);
+        CURLcode cc = wss_dial_recv(d, buf, cap, &n);
         if (cc == CURLE_AGAIN) {
             rc = wss_dial_wait((int)d->sock, POLLIN, cancel_fd, deadline_ms);
             if (rc != PT_OK)

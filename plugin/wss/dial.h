@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "dialer.h"
 #include "pilot_transport.h"
 
 typedef struct wss_dial {
@@ -31,19 +32,25 @@ typedef struct wss_dial {
     CURL *easy;         /* stays in multi: the connection lives there */
     CURLU *url;         /* this dial's copy of cfg->curlu */
     curl_socket_t sock; /* CURL_SOCKET_BAD until connected */
-    const char *proxy;  /* the proxy dialled through (cfg or environment), or NULL */
+    int tls_in_tls;     /* through an https:// proxy: TLS inside the proxy's TLS */
+    char status[64];    /* the first line of the proxy's answer to CONNECT */
     char curl_err[CURL_ERROR_SIZE];
 } wss_dial;
 
-/* DNS, TCP, proxy tunnel and TLS to cfg's beacon.  *d need not be
- * initialised; release it with wss_dial_close whatever this returns.
- * ca_path: the only roots to trust, or NULL for the system's.  Returns
- * PT_OK, or PT_ECLOSED ("wss dial: cancelled by close"), PT_ETIMEDOUT,
- * PT_EIO (DNS, TCP), PT_EPROXY ("wss dial: proxy refused CONNECT to
- * host:port: HTTP 407"), PT_ETLS ("wss dial: TLS: ... (host:port)"),
- * PT_ENOMEM. */
-int wss_dial_connect(wss_dial *d, const wss_config *cfg, const char *ca_path, int cancel_fd,
-                     int64_t deadline_ms, char *err, size_t errlen);
+/* DNS, TCP, proxy tunnel and TLS to the beacon of dl->cfg.  *d need not be
+ * initialised; release it with wss_dial_close whatever this returns.  The
+ * proxy is chosen by wss_proxy_choose (running proxy-cmd if need be); its
+ * credentials go to libcurl as CURLOPT_PROXYUSERNAME/PASSWORD, never in
+ * the proxy URL, and are wiped (ours) and unset (libcurl's option copies)
+ * once connected or failed.  When the proxy refuses proxy-cmd's
+ * credentials (HTTP 407 or 401) the command is run again and the CONNECT
+ * tried once more.  Returns PT_OK, or PT_ECLOSED ("wss dial: cancelled by
+ * close"), PT_ETIMEDOUT, PT_EIO (DNS, TCP), PT_EPROXY (the proxy refused,
+ * could not be reached, answered garbage, its certificate was refused;
+ * proxy-cmd failed), PT_ETLS ("wss dial: TLS: ... (host:port)"),
+ * PT_ENOMEM.  The proxy appears in messages as its redacted form. */
+int wss_dial_connect(wss_dial *d, wss_dialer *dl, int cancel_fd, int64_t deadline_ms, char *err,
+                     size_t errlen);
 
 /* Send the upgrade request and read the response.  Reads land in buf (cap
  * bytes, at least 16 KiB); on PT_OK the bytes that came after the
@@ -54,13 +61,15 @@ int wss_dial_connect(wss_dial *d, const wss_config *cfg, const char *ca_path, in
 int wss_dial_upgrade(wss_dial *d, const wss_config *cfg, int cancel_fd, int64_t deadline_ms,
                      unsigned char *buf, size_t cap, size_t *len, char *err, size_t errlen);
 
+/* curl_easy_recv on the dialled connection, for every read after the
+ * connect: through an https:// proxy a CURLE_AGAIN may leave whole TLS
+ * records in libcurl's buffers that no poll of the socket will show (see
+ * dial.c), so it is asked again a few times before it is believed. */
+CURLcode wss_dial_recv(wss_dial *d, void *buf, size_t cap, size_t *n);
+
 /* Wait until sock polls for events: PT_OK, PT_ECLOSED when cancel_fd fires
  * first, PT_ETIMEDOUT at the deadline, PT_EIO if poll fails. */
 int wss_dial_wait(int sock, short events, int cancel_fd, int64_t deadline_ms);
-
-/* Replace the proxy's password in err (NUL-terminated) with "***":
- * libcurl's messages may quote the proxy URL. */
-void wss_dial_scrub(const wss_dial *d, char *err, size_t errlen);
 
 /* Close the connection and free what the dial holds (safe on a zeroed or
  * half-dialled *d). */

@@ -107,7 +107,7 @@ static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen)
             l->rx_len -= l->rx_off;
             l->rx_off = 0;
         }
-        CURLcode cc = curl_easy_recv(l->d.easy, l->rx + l->rx_len, RX_CAP - l->rx_len, &n);
+        CURLcode cc = wss_dial_recv(&l->d, l->rx + l->rx_len, RX_CAP - l->rx_len, &n);
         if (cc == CURLE_AGAIN)
             return WSS_AGAIN;
         if (cc != CURLE_OK)
@@ -233,10 +233,10 @@ int wss_link_flush(wss_link *l, char *err, size_t errlen)
 
 /* ---- Dial ---------------------------------------------------------------- */
 
-int wss_link_dial(const wss_config *cfg, const pt_identity *id, const char *ca_path,
-                  int cancel_fd, int64_t deadline_ms, wss_link **out, char *err,
-                  size_t errlen)
+int wss_link_dial(wss_dialer *dl, const pt_identity *id, int cancel_fd, int64_t deadline_ms,
+                  wss_link **out, char *err, size_t errlen)
 {
+    const wss_config *cfg = dl->cfg;
     wss_link *l;
     int rc;
 
@@ -254,7 +254,7 @@ int wss_link_dial(const wss_config *cfg, const pt_identity *id, const char *ca_p
         goto fail;
     }
     wss_frame_dec_init(&l->dec, l->asm_buf, PT_MAX_FRAME);
-    rc = wss_dial_connect(&l->d, cfg, ca_path, cancel_fd, deadline_ms, err, errlen);
+    rc = wss_dial_connect(&l->d, dl, cancel_fd, deadline_ms, err, errlen);
     if (rc != PT_OK)
         goto fail;
     /* The bytes after the 101 are the first of the frame stream. */
@@ -269,7 +269,6 @@ int wss_link_dial(const wss_config *cfg, const pt_identity *id, const char *ca_p
     return PT_OK;
 
 fail:
-    wss_dial_scrub(&l->d, err, errlen);
     ptu_wipe(l->d.curl_err, sizeof l->d.curl_err);
     wss_link_free(l);
     return rc;

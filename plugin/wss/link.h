@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "dialer.h"
 #include "pilot_transport.h"
 
 typedef struct wss_link wss_link;
@@ -38,15 +39,16 @@ typedef struct wss_msg {
     char close_reason[127]; /* WSS_MSG_CLOSE: the reason (<= 123 bytes), printable */
 } wss_msg;
 
-/* Dial: everything from DNS to auth_ok, finished by deadline_ms (monotonic
- * milliseconds) or abandoned as soon as cancel_fd polls readable.  On
+/* Dial: everything from DNS to auth_ok, with the connection's dialer dl
+ * (its trust, TLS session cache and proxy state; dial.h), finished by
+ * deadline_ms (monotonic milliseconds) or abandoned as soon as cancel_fd
+ * polls readable.  On
  * success *out is a live link.  Errors: PT_ECLOSED (cancelled),
  * PT_ETIMEDOUT, PT_EIO (DNS, TCP, upgrade refused), PT_ETLS, PT_EPROXY,
  * PT_EPROTO (wrong subprotocol, malformed challenge), PT_EAUTH (refused),
  * PT_ENOMEM; err says which step failed and why, and never holds a secret. */
-int wss_link_dial(const wss_config *cfg, const pt_identity *id, const char *ca_path,
-                  int cancel_fd, int64_t deadline_ms, wss_link **out, char *err,
-                  size_t errlen);
+int wss_link_dial(wss_dialer *dl, const pt_identity *id, int cancel_fd, int64_t deadline_ms,
+                  wss_link **out, char *err, size_t errlen);
 
 /* The socket to poll (POLLIN for read, POLLOUT after WSS_AGAIN on write). */
 int wss_link_socket(const wss_link *l);

@@ -53,6 +53,7 @@ static void conn_destroy(pt_conn *c)
         shutdown(wss_link_socket(c->link), SHUT_RDWR); /* close() shut the write side */
         wss_link_free(c->link);
     }
+    wss_dialer_free(&c->dialer); /* after the link: its handle uses the session cache */
     wss_ring_free(&c->ring);
     if (c->epoll_fd >= 0)
         close(c->epoll_fd);
@@ -128,8 +129,12 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
         }
     }
 
-    rc = wss_link_dial(&c->cfg, &c->id, *c->ca_path ? c->ca_path : NULL, -1,
-                       ptu_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &c->link, err, errlen);
+    rc = wss_dialer_init(&c->dialer, &c->cfg, *c->ca_path ? c->ca_path : NULL, &c->diag, err,
+                         errlen);
+    if (rc != PT_OK)
+        goto fail;
+    rc = wss_link_dial(&c->dialer, &c->id, -1, ptu_now_ms() + (int64_t)c->cfg.dial_timeout_ms,
+                       &c->link, err, errlen);
     if (rc != PT_OK)
         goto fail;
     c->state = PT_STATE_CONNECTED;

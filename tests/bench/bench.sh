@@ -24,7 +24,8 @@
 #       runs its handshakes in one process) and the target: handshake + one
 #       raw TLS round trip + 1 ms; and the private memory (RssAnon) one idle
 #       connection adds, the first and each further one;
-#   (f) reconnect time (reconnect-time): the peer (a beacon with
+#   (f) reconnect time (reconnect-time), with the TLS session resumed on
+#       each redial and (--no-resume) with a full handshake: the peer (a beacon with
 #       --drop-after=1) drops the connection, the plugin redials after its
 #       jittered backoff; p50 of BENCH_DROPS drops, split into the backoff
 #       the plugin drew and the redial;
@@ -353,6 +354,15 @@ declare -A RC
 for kv in $out; do
     case $kv in *=*) RC[${kv%%=*}]=${kv#*=} ;; esac
 done
+# The same with every redial a full TLS handshake (tls-resume=false): what
+# resuming the session saves a redial, and the beacon a handshake.
+out=$("$RECONNECT_TIME" --port="$DROP_PORT" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
+    --node-id="$NODE" --drops="$DROPS" --no-resume 2>"$TMP/reconnect-full.err") ||
+    die "reconnect-time --no-resume failed: $(cat "$TMP/reconnect-full.err")"
+declare -A RCF
+for kv in $out; do
+    case $kv in *=*) RCF[${kv%%=*}]=${kv#*=} ;; esac
+done
 
 # ---- (g) allocations per frame, idle RSS ------------------------------------------
 
@@ -576,6 +586,9 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
         "${RC[reconnect_p50_ms]:-?} ms [${RC[reconnect_min_ms]:-?}-${RC[reconnect_max_ms]:-?}]" \
         "= backoff ${RC[backoff_p50_ms]:-?} ms (the plugin's first backoff, ${BACKOFF_FIRST:-?} ms" \
         "+-25% jitter) + redial ${RC[redial_p50_ms]:-?} ms (TCP + TLS + upgrade + auth + wake-ups)"
+    echo "  redial with the TLS session resumed (the default) ${RC[redial_p50_ms]:-?} ms," \
+        "with a full handshake each time (tls-resume=false) ${RCF[redial_p50_ms]:-?} ms" \
+        "(p50 of ${RCF[drops]:-?})"
     if [ "${RC[stale_wakeups]:-0}" != 0 ]; then
         echo "  stale poll_fd wake-ups: ${RC[stale_wakeups]} (readable with nothing to read and no state" \
             "change, after a reconnect; reconnect-time consumes each with a 1 ms recv)"
@@ -669,10 +682,11 @@ json_str() { # a JSON string of $1 (the texts here have no control characters)
         "$(num_or_null "$HS_P50")" "$RTT_MS" "$DIAL_LIMIT"
     printf '  "connection_memory_kb": {"first": %s, "each_further": %s},\n' \
         "$(num_or_null "${CC[rawws|first_conn_kb]}")" "$(num_or_null "${CC[rawws|per_conn_kb]}")"
-    printf '  "reconnect": {"drops": %s, "reconnect_ms_p50": %s, "reconnect_ms_min": %s, "reconnect_ms_max": %s, "backoff_ms_p50": %s, "redial_ms_p50": %s, "backoff_first_ms_nominal": %s, "stale_poll_wakeups": %s},\n' \
+    printf '  "reconnect": {"drops": %s, "reconnect_ms_p50": %s, "reconnect_ms_min": %s, "reconnect_ms_max": %s, "backoff_ms_p50": %s, "redial_ms_p50": %s, "redial_full_handshake_ms_p50": %s, "backoff_first_ms_nominal": %s, "stale_poll_wakeups": %s},\n' \
         "$(num_or_null "${RC[drops]:-}")" "$(num_or_null "${RC[reconnect_p50_ms]:-}")" \
         "$(num_or_null "${RC[reconnect_min_ms]:-}")" "$(num_or_null "${RC[reconnect_max_ms]:-}")" \
         "$(num_or_null "${RC[backoff_p50_ms]:-}")" "$(num_or_null "${RC[redial_p50_ms]:-}")" \
+        "$(num_or_null "${RCF[redial_p50_ms]:-}")" \
         "$(num_or_null "${BACKOFF_FIRST:-}")" "$(num_or_null "${RC[stale_wakeups]:-}")"
     printf '  "allocs_per_frame": ['
     sep=

@@ -18,7 +18,7 @@ struct bench_dial {
     const pt_plugin *p;
     pt_identity id;
     char url[64];
-    pt_option opts[2];
+    pt_option opts[3]; /* url, ca-file, and room for one more */
     pt_dial_params dp;
 };
 

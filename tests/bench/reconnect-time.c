@@ -2,7 +2,7 @@
  * reconnect-time.c -- the benchmark's reconnect figure: after the peer
  * drops the connection, how long until the WSS plugin is connected again.
  *
- *   reconnect-time --port=N --ca=F --identity=F --node-id=N [--drops=5]
+ *   reconnect-time --port=N --ca=F --identity=F --node-id=N [--drops=5] [--no-resume]
  *
  * Run it against "pilot-beacon-dev --mode=echo --drop-after=1": every
  * connection is dropped (TCP shut down, no close frame) once the beacon has
@@ -24,7 +24,9 @@
  * The delay the plugin drew is read from its INFO log line
  * "wss: reconnecting in N ms", so the figure is split into backoff and
  * redial (= reconnect - backoff: TCP connect + TLS handshake + upgrade +
- * auth, and the thread wake-ups).
+ * auth, and the thread wake-ups).  Each redial resumes the TLS session
+ * (a TLS 1.3 ticket); --no-resume dials with tls-resume=false, so that
+ * every redial is a full handshake, for the comparison.
  * Prints
  *   RESULT drops=N reconnect_p50_ms=R reconnect_min_ms=A reconnect_max_ms=B
  *          backoff_p50_ms=K redial_p50_ms=D stale_wakeups=W
@@ -115,6 +117,7 @@ int main(int argc, char **argv)
     double total[MAX_DROPS], backoff[MAX_DROPS], redial[MAX_DROPS];
     unsigned long stale = 0, skipped = 0;
     size_t nb = 0;
+    int no_resume = 0;
 
     const struct bench_flag flags[] = {
         { "ca", &ca, NULL, 0, NULL },
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
         { "port", NULL, &port, 65535, NULL },
         { "node-id", NULL, &node_id, UINT32_MAX, NULL },
         { "drops", NULL, &drops, MAX_DROPS, NULL },
+        { "no-resume", NULL, NULL, 0, &no_resume },
         { NULL, NULL, NULL, 0, NULL },
     };
     bench_parse_flags(argc, argv, 1, flags);
@@ -131,9 +135,12 @@ int main(int argc, char **argv)
     struct bench_dial b;
     bench_dial_setup(&b, port, ca, identity, node_id);
     p = b.p;
-    pt_option opts[] = { b.opts[0], b.opts[1], { "idle-ping", PT_STRINGIFY(STABLE_MS) "ms" } };
+    pt_option opts[4] = { b.opts[0], b.opts[1], { "idle-ping", PT_STRINGIFY(STABLE_MS) "ms" } };
+    size_t n_opts = 3;
+    if (no_resume)
+        opts[n_opts++] = (pt_option){ "tls-resume", "false" };
     b.dp.options = opts;
-    b.dp.n_options = sizeof opts / sizeof opts[0];
+    b.dp.n_options = n_opts;
     b.dp.log = on_log;
     b.dp.log_level = PT_LOG_INFO;
     int rc = p->dial(&b.dp, &c, err, sizeof err);

@@ -210,6 +210,7 @@ int ch_stats_parse(const char *line, ch_stats *out)
 #define K(x) { #x, offsetof(ch_stats, x) }
         K(upgrades), K(auth_ok), K(frames_in), K(frames_out), K(drops),
         K(relayed), K(relay_dropped), K(udp_in), K(udp_out), K(discovers),
+        K(tls_full), K(tls_resumed),
 #undef K
     };
     const char *s;

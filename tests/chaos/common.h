@@ -35,6 +35,7 @@ void ch_cleanup(void);
 typedef struct ch_stats {
     uint64_t upgrades, auth_ok, frames_in, frames_out, drops;
     uint64_t relayed, relay_dropped, udp_in, udp_out, discovers;
+    uint64_t tls_full, tls_resumed; /* TLS handshakes: new session, resumed */
 } ch_stats;
 
 #define CH_TAIL_LINES 12

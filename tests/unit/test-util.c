@@ -5,6 +5,7 @@
 
 #include "addr.h"
 #include "base64.h"
+#include "cmdline.h"
 #include "diag.h"
 #include "options.h"
 #include "quote.h"
@@ -598,6 +599,82 @@ TEST(diag_a_repeated_warning_waits_for_room_in_the_queue)
     ptu_diag_destroy(&d);
 }
 
+/* ---- Command lines without a shell ------------------------------------- */
+
+static char cl_buf[256];
+static char *cl_argv[8];
+static size_t cl_argc;
+static const char *cl_why;
+
+static int split(const char *s)
+{
+    cl_why = NULL;
+    return ptu_cmdline_split(s, cl_buf, sizeof cl_buf, cl_argv, 8, &cl_argc, &cl_why);
+}
+
+TEST(cmdline_splits_words_and_quotes_like_a_shell)
+{
+    CHECK_EQ_INT(split("  cat\t/etc/proxy  "), 0);
+    CHECK_EQ_INT(cl_argc, 2);
+    CHECK_STR_EQ(cl_argv[0], "cat");
+    CHECK_STR_EQ(cl_argv[1], "/etc/proxy");
+    CHECK(cl_argv[2] == NULL);
+    CHECK_EQ_INT(split("sh -c 'pass show p | head -n 1'"), 0);
+    CHECK_EQ_INT(cl_argc, 3);
+    CHECK_STR_EQ(cl_argv[2], "pass show p | head -n 1");
+    CHECK_EQ_INT(split("a\\ b \"x \\\" y\"z ''"), 0);
+    CHECK_EQ_INT(cl_argc, 3);
+    CHECK_STR_EQ(cl_argv[0], "a b");
+    CHECK_STR_EQ(cl_argv[1], "x \" yz");
+    CHECK_STR_EQ(cl_argv[2], "");
+    /* A backslash before another character inside "..." stays. */
+    CHECK_EQ_INT(split("\"a\\nb\""), 0);
+    CHECK_STR_EQ(cl_argv[0], "a\\nb");
+    /* The longest input fits in strlen + 1. */
+    char big[sizeof cl_buf + 1];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0'; /* strlen == cap: no room for the NUL */
+    CHECK_EQ_INT(split(big), -1);
+    CHECK_STR_EQ(cl_why, "it is too long");
+    big[sizeof big - 2] = '\0';
+    CHECK_EQ_INT(split(big), 0);
+}
+
+TEST(cmdline_refusals_say_why)
+{
+    CHECK_EQ_INT(split(""), -1);
+    CHECK_STR_EQ(cl_why, "it is empty");
+    CHECK_EQ_INT(split(" \t "), -1);
+    CHECK_EQ_INT(split("sh -c 'x"), -1);
+    CHECK_STR_EQ(cl_why, "a single quote is not closed");
+    CHECK_EQ_INT(split("echo \"x"), -1);
+    CHECK_STR_EQ(cl_why, "a double quote is not closed");
+    CHECK_EQ_INT(split("echo x\\"), -1);
+    CHECK_STR_EQ(cl_why, "it ends in a backslash");
+    const char *ops[] = { "a | b", "a&", "a;b", "a<b", "a>b", "(a)", "echo $HOME", "echo `id`" };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        CHECK_EQ_INT(split(ops[i]), -1);
+        CHECK_STR_CONTAINS(cl_why, "no shell runs it");
+    }
+    /* Quoted, they are plain characters. */
+    CHECK_EQ_INT(split("echo '$HOME|x' \\;"), 0);
+    CHECK_STR_EQ(cl_argv[1], "$HOME|x");
+    CHECK_STR_EQ(cl_argv[2], ";");
+    CHECK_EQ_INT(split("1 2 3 4 5 6 7"), 0);
+    CHECK_EQ_INT(split("1 2 3 4 5 6 7 8"), -1);
+    CHECK_STR_EQ(cl_why, "it has too many words");
+}
+
+TEST(scrub_replaces_a_literal_secret)
+{
+    char msg[64] = "pw=hunter22 and hunter22";
+    ptu_scrub(msg, sizeof msg, "hunter22", 8);
+    CHECK_STR_EQ(msg, "pw=*** and ***");
+    ptu_scrub(msg, sizeof msg, NULL, 3);
+    ptu_scrub(NULL, 3, "x", 1);
+    CHECK_STR_EQ(msg, "pw=*** and ***");
+}
+
 int main(void)
 {
     RUN(integers_parse_strictly);
@@ -621,5 +698,8 @@ int main(void)
     RUN(diag_a_slow_logger_holds_up_only_the_thread_in_it);
     RUN(diag_a_repeated_warning_is_one_line_a_second_and_the_counts_add_up);
     RUN(diag_a_repeated_warning_waits_for_room_in_the_queue);
+    RUN(cmdline_splits_words_and_quotes_like_a_shell);
+    RUN(cmdline_refusals_say_why);
+    RUN(scrub_replaces_a_literal_secret);
     return tap_done();
 }

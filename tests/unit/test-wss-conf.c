@@ -76,6 +76,9 @@ TEST(defaults_with_just_url)
     CHECK_EQ_INT(cfg.has_pin, 0);
     CHECK_EQ_INT(cfg.proxy_mode, WSS_PROXY_AUTO);
     CHECK_STR_EQ(cfg.proxy_url, "");
+    CHECK_STR_EQ(cfg.proxy_cmd, "");
+    CHECK_STR_EQ(cfg.proxy_ca_file, "");
+    CHECK_EQ_INT(cfg.tls_resume, 1);
     CHECK_EQ_INT(cfg.dial_timeout_ms, 20000);
     CHECK_EQ_INT(cfg.idle_ping_ms, 30000);
     CHECK_EQ_INT(cfg.pong_timeout_ms, 10000);
@@ -85,9 +88,10 @@ TEST(defaults_with_just_url)
 
 TEST(option_table_documents_every_option_with_help)
 {
-    static const char *const keys[] = { "url",         "tls-trust",    "ca-file",
-                                        "pin-sha256",  "proxy",        "dial-timeout",
-                                        "idle-ping",   "pong-timeout", "recv-buffer",
+    static const char *const keys[] = { "url",           "tls-trust",    "ca-file",
+                                        "pin-sha256",    "proxy",        "proxy-cmd",
+                                        "proxy-ca-file", "tls-resume",   "dial-timeout",
+                                        "idle-ping",     "pong-timeout", "recv-buffer",
                                         "allow-plaintext" };
     size_t n = 0;
     for (const pt_option_doc *d = wss_config_options; d->key; d++, n++) {
@@ -103,7 +107,8 @@ TEST(documented_defaults_match_spec)
 {
     static const char *const want[][2] = {
         { "url", NULL },           { "tls-trust", "pinned" },  { "ca-file", NULL },
-        { "pin-sha256", NULL },    { "proxy", "auto" },        { "dial-timeout", "20s" },
+        { "pin-sha256", NULL },    { "proxy", "auto" },        { "proxy-cmd", NULL },
+        { "proxy-ca-file", NULL }, { "tls-resume", "true" },   { "dial-timeout", "20s" },
         { "idle-ping", "30s" },    { "pong-timeout", "10s" },  { "recv-buffer", "256" },
         { "allow-plaintext", "false" },
     };
@@ -618,10 +623,136 @@ TEST(proxy_http_url_forms_are_accepted)
     }
 }
 
-TEST(proxy_https_is_refused)
+/* TLS to the proxy itself (an https:// proxy): accepted since issue 11. */
+TEST(proxy_https_is_accepted)
 {
-    CHECK_REFUSED(with("proxy", "https://proxy.example:3128"), "proxy",
-                  "https:// proxies are not supported");
+    CHECK_EQ_INT(with("proxy", "https://alice:" SECRET "@proxy.example:3129"), PT_OK);
+    CHECK_EQ_INT(cfg.proxy_mode, WSS_PROXY_URL);
+    CHECK_STR_EQ(cfg.proxy_url, "https://alice:" SECRET "@proxy.example:3129");
+}
+
+/* ---- proxy URLs taken apart (wss_config_proxy_parse) ------------------- */
+
+static wss_proxy_url pu;
+
+TEST(proxy_url_parts_and_libcurl_defaults)
+{
+    CHECK_EQ_INT(wss_config_proxy_parse("http://proxy.example", "x", 0, 1, &pu, err, sizeof err),
+                 PT_OK);
+    CHECK_EQ_INT(pu.tls, 0);
+    CHECK_EQ_INT(pu.port, 1080); /* libcurl's default for a proxy */
+    CHECK_STR_EQ(pu.bare, "http://proxy.example:1080");
+    CHECK_STR_EQ(pu.shown, "http://proxy.example:1080");
+    CHECK_EQ_INT(pu.has_user, 0);
+    CHECK_EQ_INT(wss_config_proxy_parse("HTTPS://[::1]/", "x", 0, 1, &pu, err, sizeof err),
+                 PT_OK);
+    CHECK_EQ_INT(pu.tls, 1);
+    CHECK_EQ_INT(pu.port, 443);
+    CHECK_STR_EQ(pu.host, "::1");
+    CHECK_STR_EQ(pu.bare, "https://[::1]:443");
+}
+
+/* The credentials leave the URL: libcurl gets the bare URL and the decoded
+ * user and password apart; the shown form stars the password. */
+TEST(proxy_url_credentials_are_split_and_decoded)
+{
+    CHECK_EQ_INT(wss_config_proxy_parse("http://al%40ice:p%3Aw%25d@ss@proxy.example:3128", "x", 0,
+                                        1, &pu, err, sizeof err),
+                 PT_OK);
+    CHECK_STR_EQ(pu.user, "al@ice");
+    CHECK_STR_EQ(pu.password, "p:w%d@ss");
+    CHECK_STR_EQ(pu.bare, "http://proxy.example:3128");
+    CHECK_STR_EQ(pu.shown, "http://al@ice:***@proxy.example:3128");
+    CHECK_EQ_INT(wss_config_proxy_parse("http://bob@proxy.example:3128", "x", 0, 1, &pu, err,
+                                        sizeof err),
+                 PT_OK);
+    CHECK_EQ_INT(pu.has_user, 1);
+    CHECK_EQ_INT(pu.has_password, 0);
+    CHECK_STR_EQ(pu.shown, "http://bob@proxy.example:3128");
+    /* A '%' without two hex digits stays, as libcurl reads it. */
+    CHECK_EQ_INT(wss_config_proxy_parse("http://u:50%@h:1", "x", 0, 1, &pu, err, sizeof err),
+                 PT_OK);
+    CHECK_STR_EQ(pu.password, "50%");
+}
+
+TEST(proxy_url_refusals)
+{
+    CHECK_EQ_INT(wss_config_proxy_parse("http://u:a%00b@h:1", "https_proxy", 0, 1, &pu, err,
+                                        sizeof err),
+                 PT_EOPTION);
+    CHECK_STR_CONTAINS(err, "wss: https_proxy: the user name or password decodes to a NUL");
+    CHECK_EQ_INT(wss_config_proxy_parse("http://a%3Ab:pw@h:1", "x", 0, 1, &pu, err, sizeof err),
+                 PT_EOPTION);
+    CHECK_STR_CONTAINS(err, "user name holds a ':'");
+    CHECK_EQ_INT(wss_config_proxy_parse("socks5://h:1", "all_proxy", 1, 1, &pu, err, sizeof err),
+                 PT_EOPTION);
+    CHECK_STR_CONTAINS(err, "wss: all_proxy: only http:// and https:// proxies are supported");
+}
+
+/* Environment values may leave the scheme out, as curl allows. */
+TEST(proxy_url_scheme_optional_for_the_environment)
+{
+    CHECK_EQ_INT(wss_config_proxy_parse("alice:" SECRET "@proxy.example:3128", "https_proxy", 1,
+                                        1, &pu, err, sizeof err),
+                 PT_OK);
+    CHECK_STR_EQ(pu.bare, "http://proxy.example:3128");
+    CHECK_STR_EQ(pu.password, SECRET);
+    CHECK_EQ_INT(wss_config_proxy_parse("proxy.example:3128", "x", 0, 1, &pu, err, sizeof err),
+                 PT_EOPTION);
+}
+
+/* proxy-cmd's output is a secret as a whole: never quoted. */
+TEST(proxy_url_without_quote_never_shows_the_value)
+{
+    CHECK_EQ_INT(wss_config_proxy_parse("http://alice:" SECRET "@proxy.example:99999",
+                                        "proxy-cmd's output is not a proxy URL", 1, 0, &pu, err,
+                                        sizeof err),
+                 PT_EOPTION);
+    CHECK_STR_CONTAINS(err, "wss: proxy-cmd's output is not a proxy URL: port must be");
+    CHECK(strstr(err, "alice") == NULL && strstr(err, "proxy.example") == NULL);
+    CHECK(strstr(err, SECRET) == NULL);
+    CHECK_EQ_INT(wss_config_proxy_parse(SECRET " x", "y", 1, 0, &pu, err, sizeof err),
+                 PT_EOPTION);
+    CHECK(strstr(err, SECRET) == NULL);
+}
+
+/* ---- proxy-cmd, proxy-ca-file, tls-resume ------------------------------ */
+
+TEST(proxy_cmd_is_accepted_with_quotes)
+{
+    CHECK_EQ_INT(with("proxy-cmd", "sh -c 'cat \"$HOME/p\" | head -n 1'"), PT_OK);
+    CHECK_EQ_INT(cfg.proxy_mode, WSS_PROXY_CMD);
+    CHECK_STR_EQ(cfg.proxy_cmd, "sh -c 'cat \"$HOME/p\" | head -n 1'");
+    CHECK_STR_EQ(cfg.proxy_url, "");
+}
+
+TEST(proxy_cmd_refusals)
+{
+    CHECK_REFUSED(with("proxy-cmd", ""), "proxy-cmd", "it is empty");
+    CHECK_REFUSED(with("proxy-cmd", "   "), "proxy-cmd", "it is empty");
+    CHECK_REFUSED(with("proxy-cmd", "sh -c 'echo"), "proxy-cmd", "single quote is not closed");
+    CHECK_REFUSED(with("proxy-cmd", "pass show p | head -1"), "proxy-cmd",
+                  "no shell runs it: name one, e.g. sh -c '...'");
+    CHECK_REFUSED(with("proxy-cmd", "get\npw"), "proxy-cmd", "control character");
+}
+
+/* Both name the proxy: which one would win is not guessed. */
+TEST(proxy_and_proxy_cmd_are_exclusive)
+{
+    CHECK_EQ_INT(PARSE("url", URL, "proxy", "http://h:1", "proxy-cmd", "cat /p"), PT_EOPTION);
+    CHECK_STR_CONTAINS(err, "options \"proxy\" and \"proxy-cmd\" both name the proxy");
+    CHECK(is_zeroed(&cfg));
+    /* proxy=off too: it is a choice as well. */
+    CHECK_EQ_INT(PARSE("url", URL, "proxy-cmd", "cat /p", "proxy", "off"), PT_EOPTION);
+}
+
+TEST(proxy_ca_file_and_tls_resume)
+{
+    CHECK_EQ_INT(PARSE("url", URL, "proxy-ca-file", "/etc/p.pem", "tls-resume", "false"), PT_OK);
+    CHECK_STR_EQ(cfg.proxy_ca_file, "/etc/p.pem");
+    CHECK_EQ_INT(cfg.tls_resume, 0);
+    CHECK_REFUSED(with("proxy-ca-file", ""), "proxy-ca-file", "empty path");
+    CHECK_REFUSED(with("tls-resume", "maybe"), "tls-resume", "expected true or false");
 }
 
 TEST(proxy_other_values_are_refused)
@@ -662,7 +793,7 @@ TEST(proxy_errors_never_show_the_password)
         "http://alice:" SECRET "@:3128",
         "http://alice:" SECRET "@proxy.example/path",
         "http://alice:" SECRET "@proxy%example",
-        "https://alice:" SECRET "@proxy.example",
+        "https://alice:" SECRET "@proxy.example:0",
         "socks5://alice:" SECRET "@proxy.example",
         "alice:" SECRET "@proxy.example:3128",
         "http://alice:x/" SECRET "@proxy.example",
@@ -892,7 +1023,16 @@ int main(void)
 
     RUN(proxy_keywords);
     RUN(proxy_http_url_forms_are_accepted);
-    RUN(proxy_https_is_refused);
+    RUN(proxy_https_is_accepted);
+    RUN(proxy_url_parts_and_libcurl_defaults);
+    RUN(proxy_url_credentials_are_split_and_decoded);
+    RUN(proxy_url_refusals);
+    RUN(proxy_url_scheme_optional_for_the_environment);
+    RUN(proxy_url_without_quote_never_shows_the_value);
+    RUN(proxy_cmd_is_accepted_with_quotes);
+    RUN(proxy_cmd_refusals);
+    RUN(proxy_and_proxy_cmd_are_exclusive);
+    RUN(proxy_ca_file_and_tls_resume);
     RUN(proxy_other_values_are_refused);
     RUN(proxy_without_host_is_refused);
     RUN(proxy_bad_port_is_refused);

@@ -6,14 +6,20 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <nettle/base64.h>
 
 #include "harness.h"
 #include "secrets.h"
@@ -229,6 +235,47 @@ int beacon_stop_sig(beacon *b, int sig)
 void beacon_stop(beacon *b)
 {
     beacon_stop_sig(b, SIGTERM);
+}
+
+/* The SPKI SHA-256 pin of a certificate file, computed independently of
+ * the plugin (GnuTLS key id over the SubjectPublicKeyInfo). */
+int spki_pin(const char *file, char *out, size_t cap)
+{
+    gnutls_datum_t pem = { NULL, 0 };
+    gnutls_x509_crt_t crt;
+    unsigned char id[32];
+    size_t idlen = sizeof id;
+    int ok = 0;
+    if (gnutls_load_file(file, &pem) != 0)
+        return 0;
+    if (gnutls_x509_crt_init(&crt) == 0) {
+        if (gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM) == 0 &&
+            gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id, &idlen) == 0 &&
+            idlen == 32 && cap > BASE64_ENCODE_RAW_LENGTH(32)) {
+            base64_encode_raw(out, 32, id);
+            out[BASE64_ENCODE_RAW_LENGTH(32)] = '\0';
+            ok = 1;
+        }
+        gnutls_x509_crt_deinit(crt);
+    }
+    gnutls_free(pem.data);
+    return ok;
+}
+
+/* A loopback port that was free a moment ago. */
+int free_port(void)
+{
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof sin;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+        getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
+        port = ntohs(sin.sin_port);
+    close(s);
+    return port;
 }
 
 /* ---- Dialling ----------------------------------------------------------- */

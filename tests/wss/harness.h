@@ -13,6 +13,7 @@
 #define PT_TEST_WSS_HARNESS_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -76,6 +77,15 @@ int beacon_counter(beacon *b, const char *name, uint64_t *value);
 /* Signal it, reap it; returns its wait status (-1 if not running). */
 int beacon_stop_sig(beacon *b, int sig);
 void beacon_stop(beacon *b);
+
+/* A loopback port that was free a moment ago (for servers that cannot
+ * pick their own), or -1. */
+int free_port(void);
+
+/* The SPKI SHA-256 pin (base64) of a certificate file into out, computed
+ * independently of the plugin (GnuTLS key id over the
+ * SubjectPublicKeyInfo).  1, or 0 on failure. */
+int spki_pin(const char *file, char *out, size_t cap);
 
 /* Dial the beacon as id with options kv ("name", "value", ..., NULL); the
  * url and ca-file default to the beacon and the test CA.  err holds the
