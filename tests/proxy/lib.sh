@@ -213,3 +213,23 @@ proxy_stop_all() {
     done
     return $rc
 }
+
+# proxy_test_needs: the start of a proxy test script: sets PT_BEACON and
+# SRCDIR, and ends the script as a TAP skip, saying what is missing, when
+# tinyproxy, curl, certtool or the beacon is (scripts/install-deps installs
+# them all).
+proxy_test_needs() {
+    : "${PT_BEACON:=${PT_BUILDDIR:-.}/tests/beacon/pilot-beacon-dev}"
+    SRCDIR=${PT_SRCDIR:-$(dirname "$0")/../..}
+    local tool
+    for tool in tinyproxy curl certtool; do
+        if ! command -v "$tool" >/dev/null; then
+            echo "1..0 # SKIP needs $tool"
+            exit 0
+        fi
+    done
+    if [ ! -x "$PT_BEACON" ]; then
+        echo "1..0 # SKIP needs PT_BEACON ($PT_BEACON)"
+        exit 0
+    fi
+}

@@ -17,18 +17,7 @@
 . "$(dirname "$0")/../host/lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-: "${PT_BEACON:=${PT_BUILDDIR:-.}/tests/beacon/pilot-beacon-dev}"
-SRCDIR=${PT_SRCDIR:-$(dirname "$0")/../..}
-for tool in tinyproxy curl certtool; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "1..0 # SKIP needs $tool"
-        exit 0
-    fi
-done
-if [ ! -x "$PT_BEACON" ]; then
-    echo "1..0 # SKIP needs PT_BEACON ($PT_BEACON)"
-    exit 0
-fi
+proxy_test_needs # PT_BEACON, SRCDIR; tinyproxy, curl, certtool
 
 # The proxy environment is the test's to set.
 unset https_proxy HTTPS_PROXY http_proxy HTTP_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY \
