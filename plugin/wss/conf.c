@@ -63,7 +63,9 @@ const pt_option_doc wss_config_options[] = {
       "beacon no longer accepts costs nothing: the handshake is then a full one" },
     { "dial-timeout", "DURATION", "20s",
       "bound on the whole dial: DNS, TCP, proxy, TLS, upgrade and auth (1ms..10m)" },
-    { "idle-ping", "DURATION", "30s", "interval between keep-alive pings (100ms..1h)" },
+    { "idle-ping", "DURATION", "30s",
+      "a ping after this long without a read, and a keep-alive text message after this long "
+      "without a send: the production beacon counts only data as life (100ms..1h)" },
     { "pong-timeout", "DURATION", "10s",
       "a ping unanswered this long means a half-open connection: reconnect (1ms..10m)" },
     { "recv-buffer", "FRAMES", "256", "inbound frames queued for recv (1..65536)" },
