@@ -599,6 +599,20 @@ static void print_fail_frames(void)
     free(names);
 }
 
+/* Whether our code is on the stack of the allocation that failed.  Only a
+ * stack recorded whole (shorter than AF_FRAMES) can say no: a deeper one
+ * may have our frames below what was kept. */
+static int failed_in_ours(void)
+{
+    af_report *r = af->report;
+    if (!r->have_frames || r->nframes >= AF_FRAMES)
+        return 1;
+    for (int i = 0; i < r->nframes; i++)
+        if (!in_shim(r->frames[i]) && is_ours(r->frames[i]))
+            return 1;
+    return 0;
+}
+
 static void crash_handler(int sig, siginfo_t *si, void *uc)
 {
     void *f[64];
@@ -720,7 +734,19 @@ static int run_child(const subject *s, unsigned long at, unsigned long *count)
         return -1;
     }
     /* A child that exits by itself did not finish its run: a sanitizer's
-     * report (ASan exits with status 1) or an exit() in a library. */
+     * report (ASan exits with status 1) or an exit() in a library.  When
+     * the allocation that failed was made with none of our code on its
+     * whole stack (ASan's own thread start in libc: its CHECK exits), the
+     * exit is theirs. */
+    if (!failed_in_ours()) {
+        char site[200];
+        snprintf(site, sizeof site, "exit %d after a failed allocation outside our code",
+                 WEXITSTATUS(status));
+        note_site(site, at);
+        printf("#   N=%lu: third-party exit in step \"%s\": %s\n", at, af->report->step, site);
+        print_fail_frames();
+        return RUN_THEIRS;
+    }
     printf("#   N=%lu: exited with status %d in step \"%s\" (a sanitizer report on stderr?)\n",
            at, WEXITSTATUS(status), af->report->step);
     print_fail_frames();
