@@ -1533,6 +1533,7 @@ int main(void)
 #if defined(__SANITIZE_THREAD__)
     /* Under TSan the flood could not be made to block within 50 s once in
      * CI (stuck_sender); valgrind and ASan run it.  To be fixed. */
+    (void)test_close_frame_reaches_the_beacon_when_the_socket_was_full;
     SKIP(close_frame_reaches_the_beacon_when_the_socket_was_full,
          "TSan: the stuck-send setup is not reliable there yet");
 #else
