@@ -225,7 +225,7 @@ void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
         d->len = wss_conn_drop_inbound(c, PT_ETOOLARGE, why);
         return;
     }
-    if (m->len && m->data != d->buf) /* else it was read in place */
+    if (m->len) /* the one copy, out of the link's receive buffer */
         memcpy(d->buf, m->data, m->len);
     d->len = (int)m->len;
 }
@@ -235,9 +235,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
     wss_msg m;
     char why[PT_ERRMSG_MAX];
     while (c->link && ((d && d->len == WSS_CONN_NO_FRAME) || !wss_ring_full(&c->ring))) {
-        int first = d && d->len == WSS_CONN_NO_FRAME; /* read it straight into recv's buffer */
-        int rc = first ? wss_link_read_into(c->link, d->buf, d->cap, &m, why, sizeof why)
-                       : wss_link_read(c->link, &m, why, sizeof why);
+        int rc = wss_link_read(c->link, &m, why, sizeof why);
         if (rc == WSS_AGAIN) {
             c->rx_drained = 1;
             return;

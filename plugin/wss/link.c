@@ -130,13 +130,6 @@ int wss_link_read(wss_link *l, wss_msg *m, char *err, size_t errlen)
     return rc;
 }
 
-int wss_link_read_into(wss_link *l, void *dst, size_t dcap, wss_msg *m, char *err, size_t errlen)
-{
-    (void)dst; /* see link.h: the receive buffer is the one copy's source */
-    (void)dcap;
-    return wss_link_read(l, m, err, errlen);
-}
-
 int wss_link_has_buffered(const wss_link *l)
 {
     return l->broken || wss_frame_ready(&l->dec, l->rx + l->rx_off, l->rx_len - l->rx_off);

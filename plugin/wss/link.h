@@ -64,13 +64,6 @@ int wss_link_socket(const wss_link *l);
  * it was read, so the caller's copy is the only one. */
 int wss_link_read(wss_link *l, wss_msg *m, char *err, size_t errlen);
 
-/* The same (kept for wss.c).  dst and dcap are not used: reads go to the
- * link's receive buffer, which has room for read-ahead, and m->data
- * points there; the caller copies the message once, as from
- * wss_link_read. */
-int wss_link_read_into(wss_link *l, void *dst, size_t dcap, wss_msg *m, char *err,
-                       size_t errlen);
-
 /* Would wss_link_read return without reading the socket (a whole message
  * or an error already in the link's buffers)?  Then the socket may poll
  * quiet while a message waits: a caller that polls checks this first. */
