@@ -10,27 +10,47 @@
  * Versioning
  *   PT_ABI_MAJOR changes when an existing type or function changes meaning;
  *   the entry symbol's name carries it, so a plugin built for another major
- *   is not even found.  PT_ABI_MINOR grows when functions are appended to
- *   struct pt_plugin (only ever at the end).  Every versioned struct starts
- *   with its own size, so either side can tell which fields the other knows.
+ *   is not even found.  PT_ABI_MINOR grows when members are appended to a
+ *   versioned struct (only ever at the end).  Every versioned struct starts
+ *   with uint32_t struct_size, and its size for each minor is exact: the
+ *   PT_*_SIZE_1_n constants below, with explicit reserved members where the
+ *   compiler would otherwise pad, so PT_HAS_FIELD never reads padding as a
+ *   field.  The writer of a versioned struct sets struct_size to the size
+ *   of the version it was built with (sizeof); a reader uses a field only
+ *   when PT_HAS_FIELD says it is there, and ignores reserved members and
+ *   anything past what it knows.
  *   The loader refuses a descriptor with another major or one too small to
  *   hold the version 1.0 functions, and hides slots beyond the plugin's size
  *   (they read as NULL), so a host never calls past what a plugin provides.
+ *   A plugin never returns to a host an error code or a state that the
+ *   host's minor (pt_dial_params.abi_minor; 1 when absent) does not define:
+ *   each code added later names the older code reported in its place.
+ *   Every code and state below is defined since 1.0.
  *
  * Errors
  *   Functions return 0 or a non-negative count on success and a negative
  *   PT_E* code on failure.  The detail of the last failure on a connection
- *   is available as text from pt_plugin.last_error(); dial failures write
- *   their detail into the caller's buffer.
+ *   is available as text from pt_plugin.last_error(); dial and probe write
+ *   their detail into the caller's buffer.  Each function lists the codes
+ *   it returns; a plugin returns no other.  Every function given a NULL
+ *   connection or a NULL required pointer returns PT_EINVAL (void
+ *   functions do nothing).
  *
  * Threads
- *   On one connection, one thread may call recv while another calls send
- *   (one reader and one writer at a time).  close may be called from any
- *   thread at any time, more than once: it wakes a recv or send blocked in
- *   another thread, which then returns PT_ECLOSED.  stats, local_addr,
- *   poll_fd and last_error may be called from any thread.  free must be
- *   called exactly once, after close, when no other call on that connection
- *   is in progress.  Different connections are independent.
+ *   On one connection, one thread may call recv (or recv_many) while
+ *   another calls send (or send_many): one reader and one writer at a time.
+ *   close may be called from any thread at any time, more than once: it
+ *   wakes a recv or send blocked in another thread, which then returns
+ *   PT_ECLOSED.  stats, local_addr, poll_fd and last_error may be called
+ *   from any thread.  Different connections are independent.
+ *
+ * Lifetime: who may free
+ *   A recv or send in another thread may return PT_ECLOSED before the
+ *   close() that caused it has returned, so PT_ECLOSED from recv is not
+ *   permission to free.  The host calls free exactly once, after every
+ *   other call on the connection has returned and no new one can start
+ *   (typically: close, then join the reader and writer threads, then
+ *   free).  free closes the connection first if the host did not.
  *
  * Secrets
  *   Plugins copy what they keep of pt_identity (the private key, if they
@@ -51,7 +71,7 @@ extern "C" {
 /* ---- Versioning -------------------------------------------------------- */
 
 #define PT_ABI_MAJOR 1
-#define PT_ABI_MINOR 1
+#define PT_ABI_MINOR 2
 
 #define PT_STRINGIFY_(x) #x
 #define PT_STRINGIFY(x) PT_STRINGIFY_(x)
@@ -137,9 +157,30 @@ typedef struct pt_identity {
     int has_key;                 /* non-zero when the keys above are set */
 } pt_identity;
 
-/* Everything dial needs.  The host sets struct_size = sizeof(pt_dial_params);
- * pointers need only stay valid for the duration of the dial call, except
- * log/log_userdata, which must stay valid until free. */
+/* A signer: proves the node's identity without handing its private key to
+ * the plugin (ABI 1.2).  The key may live in an agent, a TPM or another
+ * process.  sign writes the 64-byte Ed25519 signature of message into
+ * signature and returns 0, or non-zero when it cannot sign (the plugin then
+ * fails the (re)authentication with PT_EAUTH).  The plugin calls sign from
+ * any of its threads, once per (re)authentication, never concurrently on
+ * one connection; it must be thread-safe across connections.  The signer
+ * and userdata must stay valid until free.  The host sets struct_size =
+ * sizeof(pt_signer). */
+typedef struct pt_signer {
+    uint32_t struct_size;
+    uint32_t node_id;            /* this node's id */
+    uint8_t public_key[32];      /* Ed25519 public key matching sign */
+    int (*sign)(void *userdata, const uint8_t *message, size_t length,
+                uint8_t signature[64]);
+    void *userdata;
+} pt_signer;
+
+#define PT_SIGNER_SIZE_1_2 (offsetof(pt_signer, userdata) + sizeof(void *))
+
+/* Everything dial and probe need.  Start from PT_DIAL_PARAMS_INIT (which
+ * sets struct_size, abi_minor and cancel_fd = -1) and fill in the rest.
+ * Pointers need only stay valid for the duration of the dial call, except
+ * log/log_userdata and signer, which must stay valid until free. */
 typedef struct pt_dial_params {
     uint32_t struct_size;
     const pt_option *options;    /* n_options entries; may be NULL if 0 */
@@ -148,7 +189,35 @@ typedef struct pt_dial_params {
     pt_log_fn log;               /* may be NULL: no logging */
     void *log_userdata;
     int log_level;               /* most verbose level delivered */
+    /* Padding in 1.0 and 1.1 on LP64, whose hosts set struct_size = 56
+     * with this slot unwritten: never read, set to 0. */
+    int32_t reserved_1_0;
+
+    /* ABI 1.2 (readers test PT_HAS_FIELD first). */
+
+    /* The host's PT_ABI_MINOR as built.  A plugin returns only the codes
+     * and states that minor defines.  Absent: the host is 1.0 or 1.1. */
+    uint32_t abi_minor;
+    /* A descriptor the host makes readable to abandon the dial (or probe):
+     * the call then returns PT_ECLOSED at once.  The plugin only polls it,
+     * never reads or closes it.  -1: none.  0 is a valid descriptor, so a
+     * zero-filled struct would watch standard input: use
+     * PT_DIAL_PARAMS_INIT. */
+    int32_t cancel_fd;
+    /* Sign instead of identity->private_key: when set, the plugin never
+     * needs the private key (identity, if also given, is ignored).  NULL:
+     * use identity. */
+    const pt_signer *signer;
 } pt_dial_params;
+
+/* 56 and 72 bytes on LP64 targets. */
+#define PT_DIAL_PARAMS_SIZE_1_0 offsetof(pt_dial_params, abi_minor) /* also 1.1 */
+#define PT_DIAL_PARAMS_SIZE_1_2 (offsetof(pt_dial_params, signer) + sizeof(void *))
+
+/* A pt_dial_params with nothing but its version fields set. */
+#define PT_DIAL_PARAMS_INIT                                                   \
+    { .struct_size = sizeof(pt_dial_params), .abi_minor = PT_ABI_MINOR,      \
+      .cancel_fd = -1 }
 
 /* Whether a versioned struct whose first member is uint32_t struct_size is
  * large enough to contain field (a reader's check before using it). */
@@ -162,11 +231,23 @@ typedef struct pt_frame {
     const pt_addr *dst;          /* as send's dst */
 } pt_frame;
 
+/* One receive slot for recv_many (ABI 1.2).  The host sets data and cap;
+ * the plugin sets len and src. */
+typedef struct pt_rframe {
+    void *data;                  /* in: the buffer */
+    size_t cap;                  /* in: its size */
+    int32_t len;                 /* out: the datagram's length, or
+                                  * PT_ETOOLARGE: it did not fit in cap and
+                                  * was discarded (src is still set) */
+    uint32_t reserved_;          /* set to 0, never read */
+    pt_addr src;                 /* out: where it came from */
+} pt_rframe;
+
 /* Connection state as seen by stats. */
 enum pt_state { PT_STATE_CONNECTED = 1, PT_STATE_RECONNECTING = 2, PT_STATE_CLOSED = 3 };
 
-/* Per-connection statistics.  The host sets struct_size; the plugin fills
- * the fields that fit and leaves the rest untouched. */
+/* Per-connection statistics.  The host sets struct_size = sizeof(pt_stats)
+ * (and may zero the rest); see stats(). */
 typedef struct pt_stats {
     uint32_t struct_size;
     int32_t state;          /* enum pt_state */
@@ -175,7 +256,11 @@ typedef struct pt_stats {
     uint64_t reconnects;    /* successful re-dials after a drop */
     uint64_t dropped_in;    /* inbound frames discarded (oversize, buffer) */
     int32_t last_error;     /* most recent PT_E* code, 0 if none */
+    int32_t reserved_1_0;   /* padding in 1.0 and 1.1: never read */
 } pt_stats;
+
+/* 64 bytes; the same in 1.1 and 1.2. */
+#define PT_STATS_SIZE_1_0 (offsetof(pt_stats, reserved_1_0) + sizeof(int32_t))
 
 /* ---- The descriptor ---------------------------------------------------- */
 
@@ -201,37 +286,55 @@ typedef struct pt_plugin {
 
     /* Send one datagram of len bytes (1..PT_MAX_FRAME) to dst; transports
      * with a single peer ignore dst (it may be NULL).  Returns len, or
-     * PT_ECLOSED, PT_ERECONNECTING (nothing was sent), PT_ETOOLARGE,
-     * PT_EINVAL or PT_EIO.  May block while the network pushes back; close
-     * wakes it. */
+     * PT_ECLOSED, PT_ERECONNECTING (nothing was sent), PT_ETOOLARGE (len
+     * over PT_MAX_FRAME or over what the transport carries), PT_EINVAL
+     * (len 0, NULL buf, a dst the transport needs and lacks or cannot
+     * reach) or PT_EIO (a local network error; nothing was sent).  May
+     * block while the network pushes back; close wakes it. */
     int (*send)(pt_conn *c, const void *buf, size_t len, const pt_addr *dst);
 
     /* Receive one datagram into buf (cap bytes) and its source into *src
      * (may be NULL).  timeout_ms < 0 waits forever, 0 polls.  Returns the
-     * datagram's length, or PT_ETIMEDOUT, PT_ECLOSED, or PT_ETOOLARGE when
-     * the datagram does not fit in cap (it is discarded).  Transports that
-     * reconnect keep waiting through a reconnect. */
+     * datagram's length (>= 1), or PT_ETIMEDOUT (nothing arrived in time),
+     * PT_ECLOSED, PT_ETOOLARGE (the datagram did not fit in cap; it was
+     * discarded), PT_EINVAL (NULL buf) or PT_EIO (a local socket error).
+     * Transports that reconnect keep waiting through a reconnect. */
     int (*recv)(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout_ms);
 
-    /* Close the connection (idempotent, any thread).  Returns PT_OK. */
+    /* Close the connection (idempotent, any thread): wakes blocked calls,
+     * which return PT_ECLOSED, as does every later call but stats,
+     * local_addr, poll_fd, last_error and free.  Returns PT_OK. */
     int (*close)(pt_conn *c);
 
-    /* The local address; never absent on a live or closed connection. */
+    /* The local address; never absent on a live or closed connection.
+     * Returns PT_OK or PT_EINVAL. */
     int (*local_addr)(pt_conn *c, pt_addr *out);
 
-    /* A file descriptor that polls readable (POLLIN) when recv may have
-     * data or the connection was closed.  Owned by the plugin, valid until
-     * free; never read from it or close it. */
+    /* A file descriptor for event loops, owned by the plugin and valid
+     * until free; never read from it or close it.  It is level-triggered:
+     * it polls readable (POLLIN) whenever a recv with timeout 0 would not
+     * return PT_ETIMEDOUT (a datagram is ready, or the connection is
+     * closed), and keeps polling readable until those are consumed.  A
+     * host may read one datagram per wake-up or drain until PT_ETIMEDOUT;
+     * both are correct.  It may rarely poll readable with nothing ready
+     * (recv then returns PT_ETIMEDOUT), so hosts must not treat that as an
+     * error.  Returns the descriptor or PT_EINVAL. */
     int (*poll_fd)(pt_conn *c);
 
-    /* Fill *out (out->struct_size set by the caller).  Returns PT_OK. */
+    /* Fill *out.  out->struct_size is set by the caller and must be at
+     * least 4; the plugin fills every field that fits entirely within it,
+     * leaves bytes past it untouched, and sets struct_size to the number
+     * of bytes it filled (at most the caller's).  Returns PT_OK, or
+     * PT_EINVAL (NULL, or struct_size under 4). */
     int (*stats)(pt_conn *c, pt_stats *out);
 
     /* The detail of the last failure on c as a NUL-terminated string copied
-     * into buf (at most len bytes).  Returns the error's code (0: none). */
+     * into buf (at most len bytes; len 0 copies nothing).  Returns the
+     * error's code (0: none, with an empty string) or PT_EINVAL. */
     int (*last_error)(pt_conn *c, char *buf, size_t len);
 
-    /* Release everything; c is invalid afterwards.  Calls close if needed. */
+    /* Release everything; c is invalid afterwards.  Closes first if the
+     * host has not.  See "Lifetime" above for when it may be called. */
     void (*free)(pt_conn *c);
 
     /* ABI 1.1: optional (NULL when the plugin was built for 1.0; the
@@ -247,6 +350,30 @@ typedef struct pt_plugin {
      * (NULL data, over PT_MAX_FRAME) fails the call before anything is
      * sent.  n must not exceed INT_MAX.  Blocks like send; close wakes it. */
     int (*send_many)(pt_conn *c, const pt_frame *frames, size_t n);
+
+    /* ABI 1.2: optional (NULL in older plugins). */
+
+    /* Receive up to n datagrams in one call: wait up to timeout_ms (as
+     * recv) for the first, then take every further one already there,
+     * without waiting, into frames[1..n).  Returns how many slots were
+     * filled (1..n); a slot whose datagram did not fit has len
+     * PT_ETOOLARGE.  Returns PT_ETIMEDOUT, PT_ECLOSED, PT_EINVAL (NULL
+     * frames, n 0 or over INT_MAX, a slot with NULL data) or PT_EIO when
+     * nothing was received. */
+    int (*recv_many)(pt_conn *c, pt_rframe *frames, size_t n, int timeout_ms);
+
+    /* Tell, without a session, whether this transport can work from here
+     * with these dial parameters, within timeout_ms (> 0; cancel_fd also
+     * abandons it).  Returns PT_OK when the far end answered as it should,
+     * with a one-line account of what answered in detail; otherwise the
+     * code of what failed and why in detail: PT_ETIMEDOUT (no answer),
+     * PT_EPROXY (the proxy refused, asked for credentials or could not be
+     * reached), PT_ETLS, PT_EIO (resolve, connect), PT_EPROTO (something
+     * answered, but not the expected way), PT_EOPTION (the options do not
+     * say what to probe), PT_ECLOSED (cancelled) or PT_EINVAL.  detail
+     * never holds credentials. */
+    int (*probe)(const pt_dial_params *params, int timeout_ms, char *detail,
+                 size_t detail_len);
 
     /* Functions added in later 1.x minors go here, at the end. */
 } pt_plugin;
@@ -265,8 +392,27 @@ typedef const pt_plugin *(*pt_entry_fn)(void);
 #define PT_EXPORT
 #endif
 
-/* Smallest descriptor that holds all 1.0 functions. */
-#define PT_PLUGIN_V1_0_SIZE (offsetof(pt_plugin, free) + sizeof(void (*)(pt_conn *)))
+/* The descriptor's size in each minor. */
+#define PT_PLUGIN_SIZE_1_0 (offsetof(pt_plugin, free) + sizeof(void (*)(pt_conn *)))
+#define PT_PLUGIN_SIZE_1_1 (offsetof(pt_plugin, send_many) + sizeof(void (*)(void)))
+#define PT_PLUGIN_SIZE_1_2 (offsetof(pt_plugin, probe) + sizeof(void (*)(void)))
+/* Smallest descriptor that holds all 1.0 functions (the old name). */
+#define PT_PLUGIN_V1_0_SIZE PT_PLUGIN_SIZE_1_0
+
+/* No versioned struct has padding the next minor could mistake for a
+ * field: each size is exactly the end of its last member. */
+#if defined(__cplusplus)
+#define PT_STATIC_ASSERT_ static_assert
+#else
+#define PT_STATIC_ASSERT_ _Static_assert
+#endif
+PT_STATIC_ASSERT_(sizeof(pt_stats) == PT_STATS_SIZE_1_0, "pt_stats has tail padding");
+PT_STATIC_ASSERT_(sizeof(pt_dial_params) == PT_DIAL_PARAMS_SIZE_1_2,
+                  "pt_dial_params has tail padding");
+PT_STATIC_ASSERT_(sizeof(pt_signer) == PT_SIGNER_SIZE_1_2, "pt_signer has tail padding");
+PT_STATIC_ASSERT_(sizeof(pt_plugin) == PT_PLUGIN_SIZE_1_2, "pt_plugin has tail padding");
+PT_STATIC_ASSERT_(sizeof(pt_rframe) == offsetof(pt_rframe, src) + sizeof(pt_addr),
+                  "pt_rframe has tail padding");
 
 #ifdef __cplusplus
 }
