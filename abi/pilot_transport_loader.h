@@ -56,6 +56,35 @@ typedef void (*pt_loader_each_fn)(void *userdata, const char *mode,
                                   const char *path);
 int pt_loader_list(const char *dir, pt_loader_each_fn fn, void *userdata);
 
+/* ---- -transport=auto ---------------------------------------------------
+ * What the Pilot daemon's -transport=auto does (SPEC 6), so that every host
+ * decides the same way.  pt_loader_select loads the udp and wss plugins
+ * (from dir, as pt_loader_open) and asks their probe functions, in order:
+ *   1. udp, when the UDP beacon answers a Discover;
+ *   2. else wss (compat), when the compat beacon answers its probe;
+ *   3. else wss, when the compat probe failed at a proxy (PT_EPROXY: it
+ *      refused, wanted credentials or was unreachable): the proxy is the
+ *      only way out, and udp would bypass it;
+ *   4. else udp: nothing is reachable yet; start degraded, as before.
+ * A plugin that is missing or has no probe counts as not answering.  */
+typedef struct pt_select_params {
+    uint32_t struct_size;          /* sizeof(pt_select_params) */
+    int32_t timeout_ms;            /* each probe's budget; <= 0: 3000 */
+    const char *dir;               /* plugin directory; may be NULL */
+    const pt_dial_params *udp;     /* what the udp probe gets (its options
+                                    * name the beacon); NULL: skip it */
+    const pt_dial_params *compat;  /* what the wss probe gets (url, proxy,
+                                    * trust); NULL: skip it */
+} pt_select_params;
+
+/* Decide as above.  Writes the canonical mode ("udp" or "wss") into mode
+ * and a one-line reason into reason (what answered, or what failed for
+ * each probe; never credentials).  Returns PT_OK, or PT_EINVAL (NULL or
+ * short params, buffers too small) or PT_ECLOSED (a cancel_fd in the
+ * params fired) with the reason saying so. */
+int pt_loader_select(const pt_select_params *params, char *mode, size_t mode_len,
+                     char *reason, size_t reason_len);
+
 /* The installed plugin directory, compiled in at build time. */
 const char *pt_loader_default_dir(void);
 
