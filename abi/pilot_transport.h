@@ -196,13 +196,13 @@ typedef struct pt_dial_params {
     /* ABI 1.2 (readers test PT_HAS_FIELD first). */
 
     /* The host's PT_ABI_MINOR as built.  A plugin returns only the codes
-     * and states that minor defines.  Absent: the host is 1.0 or 1.1. */
+     * and states that minor defines.  Absent, or below 2 (as in a
+     * zero-filled struct): a 1.0/1.1 host, and cancel_fd is ignored. */
     uint32_t abi_minor;
-    /* A descriptor the host makes readable to abandon the dial (or probe):
-     * the call then returns PT_ECLOSED at once.  The plugin only polls it,
-     * never reads or closes it.  -1: none.  0 is a valid descriptor, so a
-     * zero-filled struct would watch standard input: use
-     * PT_DIAL_PARAMS_INIT. */
+    /* Read only when abi_minor >= 2.  A descriptor the host makes readable
+     * to abandon the dial (or probe): the call then returns PT_ECLOSED at
+     * once.  The plugin only polls it, never reads or closes it.  -1: none
+     * (0 is a valid descriptor: PT_DIAL_PARAMS_INIT sets -1). */
     int32_t cancel_fd;
     /* Sign instead of identity->private_key: when set, the plugin never
      * needs the private key (identity, if also given, is ignored).  NULL:
