@@ -82,6 +82,12 @@ void beacon_stop(beacon *b);
  * pick their own), or -1. */
 int free_port(void);
 
+/* Find this process's TCP socket to 127.0.0.1:port (the plugin's) and
+ * give it a 64 KiB send buffer, so that a peer that stops reading blocks
+ * its sender after little data (loopback buffers otherwise grow to MiB).
+ * Returns the descriptor, or -1 when there is none. */
+int shrink_send_buffer(int port);
+
 /* The SPKI SHA-256 pin (base64) of a certificate file into out, computed
  * independently of the plugin (GnuTLS key id over the
  * SubjectPublicKeyInfo).  1, or 0 on failure. */

@@ -264,20 +264,6 @@ TEST(close_is_idempotent_and_wakes_a_blocked_recv)
     beacon_stop(&b);
 }
 
-/* The plugin's TCP socket to 127.0.0.1:port, found among this process's
- * descriptors, or -1. */
-static int socket_to_port(int port)
-{
-    for (int fd = 3; fd < 1024; fd++) {
-        struct sockaddr_in sin;
-        socklen_t sl = sizeof sin;
-        if (getpeername(fd, (struct sockaddr *)&sin, &sl) == 0 && sin.sin_family == AF_INET &&
-            ntohs(sin.sin_port) == port && sin.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
-            return fd;
-    }
-    return -1;
-}
-
 struct flood {
     pt_conn *c;
     pthread_t thread;
@@ -335,16 +321,12 @@ static void wait_started(const int *started)
  * when the connection is closed (join fl->thread if fl->created). */
 static int stuck_sender(beacon *b, pt_conn *c, struct flood *fl)
 {
-    int sock = socket_to_port(b->port);
+    /* A small send buffer fills sooner (TSan makes every byte slow). */
+    int sock = shrink_send_buffer(b->port);
     int64_t deadline = now_ms() + 10000 * scale;
-    int small = 64 * 1024;
     fl->c = c;
     kill(b->pid, SIGSTOP);
-    if (sock < 0)
-        return 0;
-    /* A small send buffer fills sooner (TSan makes every byte slow). */
-    (void)setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-    if (pthread_create(&fl->thread, NULL, flood_main, fl) != 0)
+    if (sock < 0 || pthread_create(&fl->thread, NULL, flood_main, fl) != 0)
         return 0;
     fl->created = 1;
     wait_started(&fl->started);
