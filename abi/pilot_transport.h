@@ -363,15 +363,16 @@ typedef struct pt_plugin {
     int (*recv_many)(pt_conn *c, pt_rframe *frames, size_t n, int timeout_ms);
 
     /* Tell, without a session, whether this transport can work from here
-     * with these dial parameters, within timeout_ms (> 0; cancel_fd also
-     * abandons it).  Returns PT_OK when the far end answered as it should,
+     * with these dial parameters, within timeout_ms (> 0: the whole budget;
+     * options such as a dial timeout do not apply; cancel_fd also abandons
+     * it).  detail may be NULL only when detail_len is 0.  Returns PT_OK when the far end answered as it should,
      * with a one-line account of what answered in detail; otherwise the
      * code of what failed and why in detail: PT_ETIMEDOUT (no answer),
      * PT_EPROXY (the proxy refused, asked for credentials or could not be
      * reached), PT_ETLS, PT_EIO (resolve, connect), PT_EPROTO (something
      * answered, but not the expected way), PT_EOPTION (the options do not
-     * say what to probe), PT_ECLOSED (cancelled) or PT_EINVAL.  detail
-     * never holds credentials. */
+     * say what to probe), PT_ECLOSED (cancelled), PT_ENOMEM or PT_EINVAL.
+     * detail never holds credentials. */
     int (*probe)(const pt_dial_params *params, int timeout_ms, char *detail,
                  size_t detail_len);
 
