@@ -38,6 +38,7 @@
 #include "addr.h"
 #include "conn.h"
 #include "pilot_transport.h"
+#include "probe.h"
 #include "roots.h"
 #include "util.h"
 
@@ -414,6 +415,7 @@ static const pt_plugin wss_plugin = {
     .last_error = wss_last_error,
     .free = wss_free,
     .send_many = wss_send_many,
+    .probe = wss_probe,
 };
 
 static pthread_mutex_t curl_init_lock = PTHREAD_MUTEX_INITIALIZER;
