@@ -3,6 +3,7 @@
 
 #include "counters.h"
 
+#include <stddef.h>
 #include <string.h>
 
 int ptu_counters_report(ptu_counters *k, int state, int last_error, pt_stats *out)
@@ -19,8 +20,22 @@ int ptu_counters_report(ptu_counters *k, int state, int last_error, pt_stats *ou
     s.reconnects = atomic_load_explicit(&k->reconnects, memory_order_relaxed);
     s.dropped_in = atomic_load_explicit(&k->dropped_in, memory_order_relaxed);
     s.last_error = last_error;
-    /* An older host's struct is shorter: copy only what it has room for. */
-    size_t n = out->struct_size < sizeof s ? out->struct_size : sizeof s;
+    /* An older or smaller host struct: copy whole fields only, never the
+     * first bytes of one, and say how far we wrote. */
+    static const size_t ends[] = {
+        offsetof(pt_stats, state) + sizeof s.state,
+        offsetof(pt_stats, frames_out) + sizeof s.frames_out,
+        offsetof(pt_stats, bytes_out) + sizeof s.bytes_out,
+        offsetof(pt_stats, frames_in) + sizeof s.frames_in,
+        offsetof(pt_stats, bytes_in) + sizeof s.bytes_in,
+        offsetof(pt_stats, reconnects) + sizeof s.reconnects,
+        offsetof(pt_stats, dropped_in) + sizeof s.dropped_in,
+        offsetof(pt_stats, last_error) + sizeof s.last_error,
+        sizeof s,
+    };
+    size_t n = sizeof(uint32_t);
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0] && ends[i] <= out->struct_size; i++)
+        n = ends[i];
     s.struct_size = (uint32_t)n;
     memcpy(out, &s, n);
     return PT_OK;
