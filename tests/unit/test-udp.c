@@ -336,6 +336,26 @@ TEST(stats_fill_only_what_the_caller_has_room_for)
     done(a);
 }
 
+TEST(stats_never_fill_part_of_a_field)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0");
+    struct {
+        pt_stats s;
+        unsigned char guard[16];
+    } buf;
+    memset(&buf, 0xAB, sizeof buf);
+    /* Room for frames_out and half of bytes_out: only frames_out is filled. */
+    size_t half = offsetof(pt_stats, bytes_out) + sizeof(uint32_t);
+    buf.s.struct_size = (uint32_t)half;
+    CHECK_EQ_INT(udp->stats(a, &buf.s), PT_OK);
+    CHECK_EQ_INT((int)buf.s.struct_size, (int)offsetof(pt_stats, bytes_out));
+    CHECK_EQ_INT(buf.s.state, PT_STATE_CONNECTED);
+    const unsigned char *p = (const unsigned char *)&buf.s + offsetof(pt_stats, bytes_out);
+    for (size_t i = 0; i < sizeof(uint32_t); i++)
+        CHECK(p[i] == 0xAB);
+    done(a);
+}
+
 TEST(ipv6_bind_is_dual_stack)
 {
     pt_conn *v6 = dial_bind("[::]:0");
@@ -424,6 +444,7 @@ int main(void)
     RUN(poll_fd_signals_data_and_close);
     RUN(stats_count_frames_and_bytes);
     RUN(stats_fill_only_what_the_caller_has_room_for);
+    RUN(stats_never_fill_part_of_a_field);
     RUN(ipv6_bind_is_dual_stack);
     RUN(log_callback_gets_lines_at_its_level_only);
     return tap_done();
