@@ -40,10 +40,13 @@ static inline int thread_wait_sleeping(pid_t tid)
     return 0;
 }
 
-/* A thread blocked in plugin->recv(conn, ..., -1), for close tests. */
+/* A thread blocked in plugin->recv(conn, ..., -1) (or recv_many, when
+ * frames is set), for close tests. */
 struct blocked_recv {
     const pt_plugin *plugin;
     pt_conn *conn;
+    pt_rframe *frames; /* recv_many(conn, frames, n, -1) instead */
+    size_t n;
     pthread_t thread;
     pid_t tid;
     int started;
@@ -56,8 +59,21 @@ static inline void *blocked_recv_main(void *arg)
     unsigned char buf[64];
     b->tid = thread_wait_tid();
     __atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
-    b->rc = b->plugin->recv(b->conn, buf, sizeof buf, NULL, -1);
+    if (b->frames)
+        b->rc = b->plugin->recv_many(b->conn, b->frames, b->n, -1);
+    else
+        b->rc = b->plugin->recv(b->conn, buf, sizeof buf, NULL, -1);
     return NULL;
+}
+
+/* Start b's thread; 1 once it sleeps inside the call, or 0. */
+static inline int blocked_recv_go(struct blocked_recv *b)
+{
+    if (pthread_create(&b->thread, NULL, blocked_recv_main, b) != 0)
+        return 0;
+    while (!__atomic_load_n(&b->started, __ATOMIC_SEQ_CST))
+        sched_yield();
+    return thread_wait_sleeping(b->tid);
 }
 
 /* Start the thread and return once it sleeps inside recv (1), or 0. */
@@ -66,11 +82,19 @@ static inline int blocked_recv_start(struct blocked_recv *b, const pt_plugin *p,
     memset(b, 0, sizeof *b);
     b->plugin = p;
     b->conn = c;
-    if (pthread_create(&b->thread, NULL, blocked_recv_main, b) != 0)
-        return 0;
-    while (!__atomic_load_n(&b->started, __ATOMIC_SEQ_CST))
-        sched_yield();
-    return thread_wait_sleeping(b->tid);
+    return blocked_recv_go(b);
+}
+
+/* The same inside recv_many(c, frames, n, -1). */
+static inline int blocked_recv_many_start(struct blocked_recv *b, const pt_plugin *p, pt_conn *c,
+                                          pt_rframe *frames, size_t n)
+{
+    memset(b, 0, sizeof *b);
+    b->plugin = p;
+    b->conn = c;
+    b->frames = frames;
+    b->n = n;
+    return blocked_recv_go(b);
 }
 
 /* Join the thread; returns what its recv returned. */
