@@ -35,11 +35,11 @@
 #       against UDP: mostly the libraries libcurl loads, paid once).
 #   (h) receive cost (recv-cost, issue 12): the CPU of a host's receiving
 #       thread (getrusage RUSAGE_THREAD) per 100k inbound frames of
-#       BENCH_RECV_SIZE bytes under a flood from a thread of the same
-#       process, read one recv per frame and with recv_many (batches of
-#       32), and the ratio; for udp (the flood from a second UDP
-#       connection) and wss (echoed by raw-tls --ws), "n/a" for a plugin
-#       without recv_many.
+#       BENCH_RECV_SIZE bytes, the same flood (bursts of 64 frames queued
+#       for it by a thread of the same process) read one recv per frame
+#       and with recv_many (batches of 32), and the ratio; for udp (from a
+#       second UDP connection) and wss (echoed by raw-tls --ws), "n/a" for
+#       a plugin without recv_many.
 # Then the targets: each with the figure reached and met/missed.
 #
 # Every throughput/RTT figure is run BENCH_RUNS times (default 3) and
@@ -88,7 +88,7 @@ WINDOW=64
 DIALS=${BENCH_DIALS:-50}
 DROPS=${BENCH_DROPS:-5}
 RECV_SIZE=${BENCH_RECV_SIZE:-1200}
-RECV_BATCH=32
+RECV_BATCH=32 RECV_BURST=64
 NODE=7
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -445,7 +445,8 @@ RSS_UDP=$RSS ANON_UDP=$ANON
 recv_cost() {
     local t=$1 out kv k
     shift
-    out=$("$RECV_COST" --transport="$t" --size="$RECV_SIZE" --batch="$RECV_BATCH" "$@" \
+    out=$("$RECV_COST" --transport="$t" --size="$RECV_SIZE" --batch="$RECV_BATCH" \
+        --burst="$RECV_BURST" "$@" \
         2>"$TMP/recv-cost.err") || die "recv-cost $t failed: $(cat "$TMP/recv-cost.err")"
     for kv in $out; do
         case $kv in
@@ -655,8 +656,8 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
     echo "host footprint (host process holding one idle connection, VmRSS / RssAnon): wss ${RSS_WSS} / ${ANON_WSS} kB," \
         "udp ${RSS_UDP} / ${ANON_UDP} kB, difference $IDLE_RSS / $IDLE_ANON kB (libraries, paid once)"
     echo
-    echo "receive cost: receiving thread CPU s per 100k inbound $RECV_SIZE B frames under a flood" \
-        "(RUSAGE_THREAD), one recv per frame -> recv_many (batch $RECV_BATCH):"
+    echo "receive cost: receiving thread CPU s per 100k inbound $RECV_SIZE B frames (RUSAGE_THREAD;" \
+        "bursts of $RECV_BURST queued), one recv per frame -> recv_many (batch $RECV_BATCH):"
     for t in udp wss; do
         if [ "$(rmed "rcv-$t" recv_many_cpu_s)" = null ]; then
             echo "  $t: $(rmed "rcv-$t" recv_cpu_s) -> n/a (plugin has no recv_many)"
@@ -756,7 +757,7 @@ json_str() { # a JSON string of $1 (the texts here have no control characters)
     printf '\n  ],\n'
     printf '  "idle_rss_kb": {"wss": %s, "udp": %s, "wss_anon": %s, "udp_anon": %s, "wss_over_udp": %s, "wss_over_udp_anon": %s},\n' \
         "$RSS_WSS" "$RSS_UDP" "$ANON_WSS" "$ANON_UDP" "$IDLE_RSS" "$IDLE_ANON"
-    printf '  "recv_cost": {"size": %s, "batch": %s' "$RECV_SIZE" "$RECV_BATCH"
+    printf '  "recv_cost": {"size": %s, "batch": %s, "burst": %s' "$RECV_SIZE" "$RECV_BATCH" "$RECV_BURST"
     for t in udp wss; do
         printf ', "%s": {"recv_cpu_s_per_100k_frames": %s, "recv_many_cpu_s_per_100k_frames": %s, "ratio": %s, "frames_per_recv_many_call": %s}' \
             "$t" "$(rjson "rcv-$t" recv_cpu_s)" "$(rjson "rcv-$t" recv_many_cpu_s)" \
