@@ -313,9 +313,7 @@ static int dial_params(const beacon *b, const pt_identity *id, const char *const
     }
     if (!have_trust)
         opts[n++] = (pt_option){ "ca-file", ca };
-    pt_dial_params p;
-    memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
+    pt_dial_params p = PT_DIAL_PARAMS_INIT;
     p.options = opts;
     p.n_options = n;
     p.identity = id;

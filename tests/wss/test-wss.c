@@ -998,9 +998,7 @@ static void logger_holds_and_the_connection_goes_on(const char *const *flags, co
     snprintf(ca, sizeof ca, "%s/ca.pem", certs);
     opts[0] = (pt_option){ "url", url };
     opts[1] = (pt_option){ "ca-file", ca };
-    pt_dial_params dp;
-    memset(&dp, 0, sizeof dp);
-    dp.struct_size = sizeof dp;
+    pt_dial_params dp = PT_DIAL_PARAMS_INIT;
     dp.options = opts;
     dp.n_options = 2;
     dp.identity = &me;
