@@ -344,6 +344,24 @@ void done(pt_conn *c)
     }
 }
 
+pt_conn *beacon_and_dial(beacon *b, const char *const *flags, const char *const *kv)
+{
+    pt_conn *c = NULL;
+    memset(b, 0, sizeof *b);
+    if (beacon_start(b, "server", 0, flags) != 0)
+        return NULL; /* it said so */
+    int rc = dial_with(b, &me, kv, &c);
+    if (rc != PT_OK)
+        printf("# dial: %s: %s\n", pt_strerror(rc), err);
+    return c;
+}
+
+void down(beacon *b, pt_conn *c)
+{
+    done(c);
+    beacon_stop(b);
+}
+
 pt_stats stats_of(pt_conn *c)
 {
     pt_stats s;

@@ -99,6 +99,12 @@ int spki_pin(const char *file, char *out, size_t cap);
 int dial_with(const beacon *b, const pt_identity *id, const char *const *kv, pt_conn **c);
 /* close + free; NULL is fine. */
 void done(pt_conn *c);
+/* Start a beacon (certificate "server", flags) and dial it as `me` with
+ * options kv: the connection, or NULL after a "# ..." line saying what
+ * failed.  down() undoes it, whatever happened. */
+pt_conn *beacon_and_dial(beacon *b, const char *const *flags, const char *const *kv);
+/* done(c), then stop b if it runs. */
+void down(beacon *b, pt_conn *c);
 
 /* ---- The plugin's log --------------------------------------------------------
  *
