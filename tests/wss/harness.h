@@ -93,6 +93,19 @@ int shrink_send_buffer(int port);
  * SubjectPublicKeyInfo).  1, or 0 on failure. */
 int spki_pin(const char *file, char *out, size_t cap);
 
+/* The parameters dial_with passes, for a test to change before it dials
+ * (signer, cancel_fd, abi_minor, struct_size): PT_DIAL_PARAMS_INIT with
+ * identity id and options kv ("name", "value", ..., NULL), whose url and
+ * ca-file default to wss://localhost:port/v1/compat and the test CA. */
+typedef struct dial_setup {
+    pt_option opts[16];
+    char url[128], ca[600];
+    pt_dial_params p;
+} dial_setup;
+void dial_setup_init(dial_setup *d, int port, const pt_identity *id, const char *const *kv);
+/* Dial with d->p; err holds the dial's message. */
+int dial_setup_dial(dial_setup *d, pt_conn **c);
+
 /* Dial the beacon as id with options kv ("name", "value", ..., NULL); the
  * url and ca-file default to the beacon and the test CA.  err holds the
  * dial's message. */
