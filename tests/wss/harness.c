@@ -278,6 +278,38 @@ int free_port(void)
     return port;
 }
 
+int listener(int *port, int backlog)
+{
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof sin;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(s, backlog) != 0 ||
+        getsockname(s, (struct sockaddr *)&sin, &sl) != 0) {
+        if (s >= 0)
+            close(s);
+        return -1;
+    }
+    *port = ntohs(sin.sin_port);
+    return s;
+}
+
+int count_threads(void)
+{
+    char line[256];
+    int n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
 int shrink_send_buffer(int port)
 {
     int small = 64 * 1024;

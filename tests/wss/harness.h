@@ -82,6 +82,15 @@ void beacon_stop(beacon *b);
  * pick their own), or -1. */
 int free_port(void);
 
+/* A loopback TCP listener on a port of its own (*port), with room for
+ * backlog connections nobody accepts: the kernel completes their TCP
+ * handshakes, and nothing answers them unless the test does.  The
+ * listening descriptor, or -1. */
+int listener(int *port, int backlog);
+
+/* This process's threads (/proc/self/status), -1 if unknown. */
+int count_threads(void);
+
 /* Find this process's TCP socket to 127.0.0.1:port (the plugin's) and
  * give it a 64 KiB send buffer, so that a peer that stops reading blocks
  * its sender after little data (loopback buffers otherwise grow to MiB).
