@@ -45,8 +45,8 @@ static int auth_read(wss_link *l, const char *step, int cancel_fd, int64_t deadl
             return ptu_err(err, errlen, PT_ETIMEDOUT,
                            "wss auth: no %s within the dial timeout", step);
         if (rc != PT_OK)
-            return ptu_err(err, errlen, rc, "wss auth: %s",
-                           rc == PT_ECLOSED ? "cancelled" : "poll failed");
+            return ptu_err(err, errlen, rc, "wss auth: %s while waiting for the %s",
+                           rc == PT_ECLOSED ? "cancelled" : "poll failed", step);
     }
 }
 

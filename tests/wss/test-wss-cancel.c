@@ -12,8 +12,12 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,12 +54,13 @@ static void *dial_main(void *arg)
     return NULL;
 }
 
-/* Dial port (options kv, a dial timeout far beyond the test's) in a
- * thread, with a fresh eventfd as cancel_fd.  0 or -1. */
+/* Dial port (options kv, a dial timeout far beyond the test's, so that a
+ * dial the cancel missed fails the test without hanging it) in a thread,
+ * with a fresh eventfd as cancel_fd.  0 or -1. */
 static int dial_start(dial_call *dc, int port, const char *const *kv)
 {
     memset(dc, 0, sizeof *dc);
-    const char *opts[16] = { "dial-timeout", "10m" };
+    const char *opts[16] = { "dial-timeout", dur(30000) };
     size_t n = 2;
     for (; kv && kv[0] && n < 14; kv += 2) {
         opts[n++] = kv[0];
@@ -274,7 +279,7 @@ TEST(cancel_while_the_beacon_never_answers_the_auth)
     dial_setup d;
     pt_conn *c = NULL;
     const char *flags[] = { "--no-auth-ok", NULL };
-    const char *kv[] = { "dial-timeout", "10m", NULL };
+    const char *kv[] = { "dial-timeout", dur(30000), NULL };
     pt_signer s = { .struct_size = sizeof s, .node_id = NODE, .sign = sign_then_cancel,
                     .userdata = &me };
     memcpy(s.public_key, me.public_key, sizeof s.public_key);
@@ -291,7 +296,7 @@ TEST(cancel_while_the_beacon_never_answers_the_auth)
     printf("# returned %lld ms after the cancel: %s\n", (long long)took, err);
     CHECK(took <= ceiling_ms(PROMPT_MS));
     CHECK(c == NULL);
-    CHECK_STR_CONTAINS(err, "wss auth: cancelled");
+    CHECK_STR_CONTAINS(err, "wss auth: cancelled while waiting for the auth_ok");
     close(cancel_fd_to_fire);
     beacon_stop(&b);
 }
@@ -340,6 +345,70 @@ TEST(cancel_fd_is_read_only_from_a_host_of_minor_2)
     beacon_stop(&b);
 }
 
+/* ---- DNS ----------------------------------------------------------------
+ *
+ * A lookup that hangs, made real enough: this program defines getaddrinfo
+ * (linked with --export-dynamic, so libcurl's calls, from the plugin
+ * dlopen()ed beside it, come here).  Every name but STALL_HOST goes to the
+ * C library's; STALL_HOST is answered only once the test releases it, and
+ * at the latest after STALL_MAX_MS, so a dial the cancel misses fails the
+ * test without hanging it. */
+#define STALL_HOST "dns-stall.pilot.test"
+#define STALL_MAX_MS 20000
+
+static int stall_entered = -1, stall_release = -1; /* eventfds */
+static atomic_int stall_left;
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                struct addrinfo **res)
+{
+    typedef int (*gai_fn)(const char *, const char *, const struct addrinfo *,
+                          struct addrinfo **);
+    if (node && strcmp(node, STALL_HOST) == 0 && stall_release >= 0) {
+        uint64_t one = 1;
+        struct pollfd p = { stall_release, POLLIN, 0 };
+        if (write(stall_entered, &one, sizeof one) != (ssize_t)sizeof one)
+            return EAI_SYSTEM;
+        poll(&p, 1, STALL_MAX_MS * scale);
+        atomic_fetch_add(&stall_left, 1);
+        return EAI_NONAME;
+    }
+    /* dlsym returns an object pointer; POSIX lets it hold a function's. */
+    union { void *p; gai_fn f; } real = { dlsym(RTLD_NEXT, "getaddrinfo") };
+    return real.f ? real.f(node, service, hints, res) : EAI_SYSTEM;
+}
+
+TEST(cancel_while_the_name_lookup_hangs)
+{
+    dial_call dc;
+    char url[64];
+    int threads = count_threads();
+    stall_entered = eventfd(0, EFD_CLOEXEC);
+    stall_release = eventfd(0, EFD_CLOEXEC);
+    CHECK(stall_entered >= 0 && stall_release >= 0);
+    snprintf(url, sizeof url, "wss://%s:443/v1/compat", STALL_HOST);
+    const char *kv[] = { "url", url, NULL };
+    if (dial_start(&dc, 443, kv) != 0) {
+        CHECK(0);
+        return;
+    }
+    struct pollfd p = { stall_entered, POLLIN, 0 };
+    CHECK_EQ_INT(poll(&p, 1, (int)ceiling_ms(5000)), 1); /* libcurl's lookup has begun */
+    cancel_and_check(&dc, "wss dial: cancelled while connecting to " STALL_HOST ":443");
+    /* The lookup itself goes on in libcurl's thread until it returns;
+     * then that thread cleans up after itself and ends. */
+    uint64_t one = 1;
+    CHECK_EQ_INT(write(stall_release, &one, sizeof one), (int)sizeof one);
+    int64_t deadline = now_ms() + ceiling_ms(2000);
+    while ((atomic_load(&stall_left) == 0 || count_threads() > threads) && now_ms() < deadline)
+        poll(NULL, 0, 10);
+    CHECK_EQ_INT(atomic_load(&stall_left), 1);
+    CHECK_EQ_INT(count_threads(), threads);
+    close(stall_entered);
+    close(stall_release);
+    stall_entered = stall_release = -1;
+}
+
 /* Cancelled dials leave no descriptor and no thread behind. */
 TEST(a_cancelled_dial_leaves_nothing_open)
 {
@@ -379,6 +448,7 @@ int main(void)
     RUN(cancel_while_the_beacon_never_answers_the_auth);
     RUN(cancel_fd_is_read_only_from_a_host_of_minor_2);
     RUN(a_cancelled_dial_leaves_nothing_open);
+    RUN(cancel_while_the_name_lookup_hangs);
     harness_cleanup();
     return tap_done();
 }
