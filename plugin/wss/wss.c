@@ -308,10 +308,10 @@ static int wss_send_many(pt_conn *c, const pt_frame *frames, size_t n)
     return send_frames(c, frames, n);
 }
 
-/* recv and recv_many: wait up to timeout_ms for the first datagram, then
- * take what is ready -- from the ring, then (one pump) from the link --
- * into f[0..n), under one hold of the lock.  Returns how many slots were
- * filled, or PT_ETIMEDOUT or PT_ECLOSED. */
+/* recv and recv_many: wait up to timeout_ms (without the lock) for the
+ * first datagram, then take what is ready -- from the ring, then (one
+ * pump) from the link -- into f[0..n), all under one hold of the lock.
+ * Returns how many slots were filled, or PT_ETIMEDOUT or PT_ECLOSED. */
 static int recv_frames(pt_conn *c, pt_rframe *f, size_t n, int timeout_ms)
 {
     int64_t deadline = timeout_ms > 0 ? ptu_now_ms() + timeout_ms : 0;
