@@ -20,8 +20,10 @@
  *   when PT_HAS_FIELD says it is there, and ignores reserved members and
  *   anything past what it knows.
  *   The loader refuses a descriptor with another major or one too small to
- *   hold the version 1.0 functions, and hides slots beyond the plugin's size
- *   (they read as NULL), so a host never calls past what a plugin provides.
+ *   hold the version 1.0 functions, or the functions of the minor it
+ *   declares (a newer minor than the loader's must hold at least all the
+ *   loader knows), and hides slots beyond the plugin's size (they read as
+ *   NULL), so a host never calls past what a plugin provides.
  *   A plugin never returns to a host an error code or a state that the
  *   host's minor (pt_dial_params.abi_minor; 1 when absent) does not define:
  *   each code added later names the older code reported in its place.

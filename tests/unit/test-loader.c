@@ -266,8 +266,10 @@ TEST(newer_minor_loads_and_extra_slots_are_hidden)
     if (!p)
         return;
     CHECK_EQ_INT(p->abi_minor, 9);
-    /* The host sees a descriptor of its own size, never past it. */
+    /* The host sees a descriptor of its own size, never past it, with
+     * every slot it knows read from the plugin. */
     CHECK_EQ_INT(p->struct_size, sizeof(pt_plugin));
+    CHECK(p->send_many != NULL && p->recv_many != NULL && p->probe != NULL);
 }
 
 TEST(plugin_built_for_1_0_has_no_send_many)
@@ -278,9 +280,38 @@ TEST(plugin_built_for_1_0_has_no_send_many)
         return;
     CHECK_EQ_INT(p->abi_minor, 0);
     CHECK_EQ_INT(p->struct_size, PT_PLUGIN_V1_0_SIZE);
-    /* Its descriptor stops before send_many: the slot reads NULL. */
+    /* Its descriptor stops before send_many: the slots read NULL. */
     CHECK(p->send_many == NULL);
+    CHECK(p->recv_many == NULL && p->probe == NULL);
     CHECK(p->free != NULL);
+}
+
+TEST(plugin_built_for_1_1_has_no_recv_many_or_probe)
+{
+    const pt_plugin *p = NULL;
+    CHECK_EQ_INT(load("v11", broken_dir, &p), PT_OK);
+    if (!p)
+        return;
+    CHECK_EQ_INT(p->abi_minor, 1);
+    CHECK_EQ_INT(p->struct_size, PT_PLUGIN_SIZE_1_1);
+    CHECK(p->send_many != NULL);
+    /* The fixture sets them past its struct_size: they must not show. */
+    CHECK(p->recv_many == NULL);
+    CHECK(p->probe == NULL);
+}
+
+TEST(descriptor_shorter_than_its_minor_is_refused)
+{
+    const pt_plugin *p = NULL;
+    char want[128];
+    /* Declares 1.2 with 1.1's size: its recv_many and probe are not there. */
+    CHECK_EQ_INT(load("short12", broken_dir, &p), PT_ELOAD);
+    CHECK(p == NULL);
+    snprintf(want, sizeof want, "%u bytes, ABI %d.2 needs at least %zu",
+             (unsigned)PT_PLUGIN_SIZE_1_1, PT_ABI_MAJOR, (size_t)PT_PLUGIN_SIZE_1_2);
+    CHECK_STR_CONTAINS(err, "descriptor too small for the ABI it declares");
+    CHECK_STR_CONTAINS(err, want);
+    CHECK_STR_CONTAINS(err, "pilot-transport-short12.so");
 }
 
 TEST(current_plugins_provide_send_many)
@@ -391,6 +422,8 @@ int main(void)
     RUN(file_that_is_not_a_shared_object_is_refused);
     RUN(newer_minor_loads_and_extra_slots_are_hidden);
     RUN(plugin_built_for_1_0_has_no_send_many);
+    RUN(plugin_built_for_1_1_has_no_recv_many_or_probe);
+    RUN(descriptor_shorter_than_its_minor_is_refused);
     RUN(current_plugins_provide_send_many);
     RUN(list_finds_each_mode_once);
     RUN(every_error_code_has_its_own_text);
