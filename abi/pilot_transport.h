@@ -212,7 +212,8 @@ typedef struct pt_dial_params {
     const pt_signer *signer;
 } pt_dial_params;
 
-/* 56 and 72 bytes on LP64 targets. */
+/* 56 and 72 bytes on LP64 targets.  (On ILP32 a 1.0/1.1 host's sizeof was
+ * 28, without the reserved slot: PT_HAS_FIELD still tells it apart.) */
 #define PT_DIAL_PARAMS_SIZE_1_0 offsetof(pt_dial_params, abi_minor) /* also 1.1 */
 #define PT_DIAL_PARAMS_SIZE_1_2 (offsetof(pt_dial_params, signer) + sizeof(void *))
 
@@ -261,7 +262,8 @@ typedef struct pt_stats {
     int32_t reserved_1_0;   /* padding in 1.0 and 1.1: never read */
 } pt_stats;
 
-/* 64 bytes; the same in 1.1 and 1.2. */
+/* 64 bytes; the same in 1.1 and 1.2.  (On ILP32 targets whose uint64_t
+ * is 4-aligned in structs, e.g. i386, a 1.0/1.1 host's sizeof was 60.) */
 #define PT_STATS_SIZE_1_0 (offsetof(pt_stats, reserved_1_0) + sizeof(int32_t))
 
 /* ---- The descriptor ---------------------------------------------------- */
