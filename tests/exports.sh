@@ -14,7 +14,7 @@ done
 lib=$PT_BUILDDIR/abi/.libs/libpilot-transport.so
 syms=$(dynsyms "$lib")
 expected=$(printf '%s\n' pt_addr_format pt_loader_canonical_mode pt_loader_default_dir \
-    pt_loader_list pt_loader_open pt_strerror | sort)
+    pt_loader_list pt_loader_open pt_loader_select pt_strerror | sort)
 [ "$syms" = "$expected" ]
 ok $? "libpilot-transport exports exactly the loader API (got: $(echo $syms))"
 
