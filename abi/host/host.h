@@ -62,6 +62,10 @@ int host_parse(struct host *h, const char *cmd, const char *synopsis, const char
  * *dial_ms may be NULL. */
 int host_dial(struct host *h, pt_conn **out, double *dial_ms);
 
+/* Set up h->closer = cl (closer.h): call before any other thread exists,
+ * before host_dial.  0, or EXIT_FAIL after saying why (h->closer NULL). */
+int host_start_closer(struct host *h, struct host_closer *cl);
+
 /* What -transport=auto decides, without dialling: writes the mode ("udp"
  * or "wss") and the one-line reason.  On failure prints one line on stderr
  * and returns non-zero (an exit code). */
