@@ -19,13 +19,14 @@ int cmd_select(int argc, char **argv)
 
     memset(&h, 0, sizeof h);
     host_common_flags(&h, flags, &n, 32);
-    int rc = host_parse(&h, "select", "[-beacon HOST:PORT] [-url URL] [flags]",
+    int rc = host_parse(&h, "select", "-node-id N -beacon HOST:PORT -url URL [flags]",
                         "Decide as -transport=auto does, print the decision on stdout and\n"
                         "exit, without dialling:\n"
                         "  transport: MODE (REASON)\n"
-                        "MODE is udp when the UDP beacon (-beacon) answers a Discover; else wss\n"
-                        "when the compat beacon (-url) answers a plain GET with 426, or when\n"
-                        "that check failed at the proxy (the only way out); else udp, degraded.\n"
+                        "MODE is udp when the UDP beacon (-beacon) answers a Discover from node\n"
+                        "-node-id; else wss when the compat beacon (-url) answers a plain GET\n"
+                        "with 426, or when that check failed at the proxy (the only way out);\n"
+                        "else udp, degraded.\n"
                         "The two probes run at once, each within -probe-timeout.  REASON is one\n"
                         "line (what answered, what failed and why); it never holds a password.\n"
                         "-transport is not used.  Exit 0 with a decision, 1 when it could not\n"

@@ -318,6 +318,9 @@ int host_select(struct host *h, char *mode, size_t mode_len, char *reason, size_
     struct optset *u = calloc(1, sizeof *u), *w = calloc(1, sizeof *w);
     pt_dial_params up = PT_DIAL_PARAMS_INIT, wp = PT_DIAL_PARAMS_INIT;
     pt_select_params sp = { .struct_size = sizeof sp };
+    /* Probes prove no identity, but a Discover names its node: the node id
+     * only, never a key. */
+    pt_identity id = { .node_id = (uint32_t)h->node_id };
     int level = parse_log_level(h->log_level), rc = EXIT_FAIL;
 
     if (!u || !w) {
@@ -341,6 +344,7 @@ int host_select(struct host *h, char *mode, size_t mode_len, char *reason, size_
     up.n_options = u->n;
     wp.options = w->o;
     wp.n_options = w->n;
+    up.identity = wp.identity = &id;
     up.log = wp.log = log_to_stderr;
     up.log_userdata = wp.log_userdata = h;
     up.log_level = wp.log_level = level;

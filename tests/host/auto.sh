@@ -31,7 +31,7 @@ cleanup() {
     local p
     for p in "${PIDS[@]}"; do
         kill -CONT "$p" 2>/dev/null
-        kill -KILL "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null
     done
     proxy_stop_all
     rm -rf "$TMP"
@@ -103,16 +103,16 @@ ID=(-identity="$TMP/id21.json" -node-id=21)
 
 # ---- the four rules ------------------------------------------------------
 
-host select -beacon="127.0.0.1:$live_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000
+host select -node-id=21 -beacon="127.0.0.1:$live_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000
 check 0 '^transport: udp \(UDP beacon answered: '
 ok $? "the UDP beacon answers a Discover: udp"
 
-host select -beacon="127.0.0.1:$gone_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000
+host select -node-id=21 -beacon="127.0.0.1:$gone_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000
 check 0 '^transport: wss \(compat beacon answered: wss://localhost:'"$live_PORT"'/v1/compat answered 426 .*; UDP beacon: '
 ok $? "the UDP port closed, the compat beacon answers: wss"
 
 t0=$(now_ms)
-host select -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=1500
+host select -node-id=21 -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=1500
 ms=$(($(now_ms) - t0))
 check 0 '^transport: wss \(compat beacon answered: .*; UDP beacon: timed out'
 ok $? "a UDP beacon that drops every datagram, the compat beacon answers: wss"
@@ -121,7 +121,7 @@ ok $? "a UDP beacon that drops every datagram, the compat beacon answers: wss"
 ok $? "... after the UDP probe's budget, not before (1500 ms <= $ms ms)"
 
 t0=$(now_ms)
-host select -beacon="127.0.0.1:$stalled_PORT" -url="$STALLED_URL" "${TLS[@]}" -probe-timeout=1500
+host select -node-id=21 -beacon="127.0.0.1:$stalled_PORT" -url="$STALLED_URL" "${TLS[@]}" -probe-timeout=1500
 ms=$(($(now_ms) - t0))
 check 0 '^transport: udp \(nothing answered, starting degraded: UDP beacon: timed out.*; compat beacon: timed out'
 ok $? "both silent: udp, degraded, and the reason says so"
@@ -147,24 +147,24 @@ else
     ok 1 "tinyproxy that lets CONNECT reach port 1 only"
 fi
 
-host select -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000 \
+host select -node-id=21 -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000 \
     -proxy="http://127.0.0.1:$AUTH_PORT"
 check 0 '^transport: wss \(compat check failed at the proxy, the only way out: .*407'
 ok $? "the proxy wants credentials (407): wss, the proxy is the only way out"
 
 PILOT_PROXY="http://alice:$wrong@127.0.0.1:$AUTH_PORT" \
-    host select -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000
+    host select -node-id=21 -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000
 check 0 '^transport: wss \(compat check failed at the proxy' &&
     no_secret "$OUT$ERR" "$wrong" "$pw"
 ok $? "wrong credentials (PILOT_PROXY): wss, and the reason holds no password"
 
 https_proxy="http://alice:$wrong@127.0.0.1:$AUTH_PORT" \
-    host select -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000
+    host select -node-id=21 -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000
 check 0 '^transport: wss \(compat check failed at the proxy' &&
     no_secret "$OUT$ERR" "$wrong" "$pw" && grep -q 'alice:\*\*\*@' "$TMP/out"
 ok $? "wrong credentials from https_proxy: wss, the password starred"
 
-host select -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000 \
+host select -node-id=21 -beacon="127.0.0.1:$stalled_PORT" -url="$LIVE_URL" "${TLS[@]}" -probe-timeout=2000 \
     -proxy="http://127.0.0.1:$DENY_PORT"
 check 0 '^transport: wss \(compat check failed at the proxy, the only way out: .*403'
 ok $? "the proxy refuses the beacon's port (403): wss"
@@ -244,7 +244,7 @@ stalled_run() {
 }
 
 stalled_run select-int INT 'interrupted (SIGINT): choosing the transport (-transport=auto) abandoned' \
-    select -beacon="127.0.0.1:$stalled_PORT" -url="$STALLED_URL" "${TLS[@]}" -probe-timeout=60000
+    select -node-id=21 -beacon="127.0.0.1:$stalled_PORT" -url="$STALLED_URL" "${TLS[@]}" -probe-timeout=60000
 
 stalled_run dial-int INT 'interrupted (SIGINT): dialling wss abandoned' \
     probe -transport=wss -url="$STALLED_URL" "${TLS[@]}" "${ID[@]}" -opt dial-timeout=60s
