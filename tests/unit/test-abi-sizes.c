@@ -388,7 +388,8 @@ TEST(udp_probes_1_1_params_at_a_page_end)
     char where[64];
     int fd, port = silent_udp_port(&fd);
     pt_option opt = { "beacon", where };
-    struct page_dial pd = { udp, &opt, 1, NULL, 1, PT_ETIMEDOUT };
+    pt_identity node = { .node_id = 7 }; /* a Discover names its node */
+    struct page_dial pd = { udp, &opt, 1, &node, 1, PT_ETIMEDOUT };
     CHECK(port > 0);
     snprintf(where, sizeof where, "127.0.0.1:%d", port);
     /* Nobody answers the Discover: the whole budget, then no fault. */
