@@ -336,6 +336,22 @@ int host_select(struct host *h, char *mode, size_t mode_len, char *reason, size_
      * again (the same descriptors) and says what is missing. */
     pt_loader_open("udp", h->transport_dir, &udp, err, sizeof err);
     pt_loader_open("wss", h->transport_dir, &wss, err, sizeof err);
+    /* An -opt that neither documents would silently go nowhere. */
+    for (size_t i = 0; udp && wss && i < h->opts.n; i++) {
+        const char *kv = h->opts.items[i], *eq = strchr(kv, '=');
+        char key[64];
+        if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof key)
+            continue; /* build_options says what is wrong with it */
+        memcpy(key, kv, (size_t)(eq - kv));
+        key[eq - kv] = '\0';
+        if (!has_option(udp, key) && !has_option(wss, key)) {
+            host_error(h, "invalid -opt \"%s\": neither the udp nor the wss plugin has option "
+                          "\"%s\" (-transport=auto gives each plugin the options it documents)",
+                       kv, key);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
     if (build_options(h, udp, 1, u, level) != 0 || build_options(h, wss, 1, w, level) != 0) {
         rc = EXIT_USAGE;
         goto out;

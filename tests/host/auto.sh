@@ -186,6 +186,10 @@ host probe -transport=AUTO -beacon="127.0.0.1:$live_PORT" -bind=127.0.0.1:0 -url
 check 0 '^OK transport=udp ' && grep -Eq '^transport: udp \(UDP beacon answered: ' "$TMP/err"
 ok $? "-transport=auto dials udp when the UDP beacon answers (options each plugin knows)"
 
+host select -node-id=21 -url="$LIVE_URL" "${TLS[@]}" -opt no-such-option=1
+check 2 'invalid -opt "no-such-option=1": neither the udp nor the wss plugin has option "no-such-option"' err
+ok $? "auto: an -opt neither plugin documents is refused, by name"
+
 host probe -transport=wss -bind=127.0.0.1:0 -url="$LIVE_URL" "${TLS[@]}" "${ID[@]}"
 check 1 'unknown option "bind"' err
 ok $? "an explicit mode still hands every option to its plugin, which refuses what it lacks"
