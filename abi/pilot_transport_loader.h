@@ -80,7 +80,9 @@ typedef struct pt_select_params {
     int32_t timeout_ms;            /* each probe's budget; <= 0: 3000 */
     const char *dir;               /* plugin directory; may be NULL */
     const pt_dial_params *udp;     /* what the udp probe gets (its options
-                                    * name the beacon); NULL: skip it */
+                                    * name the beacon; its identity or
+                                    * signer the node id the Discover
+                                    * names, no key needed); NULL: skip it */
     const pt_dial_params *compat;  /* what the wss probe gets (url, proxy,
                                     * trust); NULL: skip it */
 } pt_select_params;
