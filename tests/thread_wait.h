@@ -21,20 +21,30 @@ static inline pid_t thread_wait_tid(void)
     return (pid_t)syscall(SYS_gettid);
 }
 
-/* 1 once thread tid sleeps, 0 if it never does (or is gone). */
-static inline int thread_wait_sleeping(pid_t tid)
+/* Thread tid's state now, as /proc shows it ('R', 'S', ...), or 0 if it
+ * is gone. */
+static inline char thread_wait_state(pid_t tid)
 {
     char path[64], line[512];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char *ok = fgets(line, sizeof line, f);
+    fclose(f);
+    char *p = ok ? strrchr(line, ')') : NULL;
+    return p && p[1] == ' ' && p[2] ? p[2] : 0;
+}
+
+/* 1 once thread tid sleeps, 0 if it never does (or is gone). */
+static inline int thread_wait_sleeping(pid_t tid)
+{
     for (int i = 0; i < 1000000; i++) {
-        FILE *f = fopen(path, "r");
-        if (!f)
-            return 0;
-        char *ok = fgets(line, sizeof line, f);
-        fclose(f);
-        char *p = ok ? strrchr(line, ')') : NULL;
-        if (p && p[1] == ' ' && p[2] == 'S')
+        char state = thread_wait_state(tid);
+        if (state == 'S')
             return 1;
+        if (!state)
+            return 0;
         sched_yield();
     }
     return 0;
