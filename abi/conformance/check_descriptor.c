@@ -8,6 +8,7 @@
 #include "conformance.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 #include <string.h>
 
 static void entry_static(struct cx *x)

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,7 +18,8 @@
 #define GUARD 0x5a
 
 /* A pointer no plugin may return as a connection: dial must reset *out. */
-static pt_conn *const not_a_conn = (pt_conn *)&not_a_conn;
+static char not_a_conn_[1];
+#define not_a_conn ((pt_conn *)(void *)not_a_conn_)
 
 /* dial must leave *out NULL and a message in err when it fails. */
 static void failed_cleanly(struct cx *x, const char *what, pt_conn *out, const char *err)

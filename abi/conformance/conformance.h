@@ -167,7 +167,7 @@ int link_next(struct link *l, int timeout_ms, uint32_t *seq, size_t *plen);
 int link_expect(struct link *l, uint32_t seq, size_t plen, int timeout_ms, const char *what);
 
 /* Check a received datagram (len bytes): is it this check's, and intact?
- * Returns 1 with *seq/*plen, 0 for someone else's, -1 if corrupted (with
+ * Returns 1 with *seq and *plen set, 0 for someone else's, -1 if corrupted (with
  * why). */
 int link_parse(const struct link *l, const unsigned char *d, size_t len, uint32_t *seq,
                size_t *plen, char *why, size_t whylen);

@@ -19,6 +19,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -214,39 +215,34 @@ static void print_comment(const char *text)
 static void report(const struct target *t, const char *name, struct result *r,
                    const char *trouble)
 {
-    char *why = NULL;
     ++tap_n;
-    if (!trouble && !r->fails && r->skip) {
-        r->skip[strcspn(r->skip, "\n")] = '\0';
-        printf("ok %d - %s: %s # SKIP %s\n", tap_n, t->mode, name, r->skip);
-        if (t->verbose)
-            print_comment(r->notes);
-        return;
-    }
-    if (!trouble && !r->fails && r->passed > 0) {
-        printf("ok %d - %s: %s\n", tap_n, t->mode, name);
+    if (!trouble && !r->fails && (r->skip || r->passed > 0)) {
+        if (r->skip && r->passed == 0) {
+            r->skip[strcspn(r->skip, "\n")] = '\0';
+            printf("ok %d - %s: %s # SKIP %s\n", tap_n, t->mode, name, r->skip);
+        } else {
+            printf("ok %d - %s: %s\n", tap_n, t->mode, name);
+        }
         if (t->verbose)
             print_comment(r->notes);
         return;
     }
     tap_failed++;
-    if (trouble)
-        why = (char *)trouble;
-    else if (r->fails) {
-        why = r->fails;
-        char *nl = strchr(why, '\n');
-        if (nl)
-            *nl = '\0';
-    } else {
-        why = "no checks ran";
+    /* The first failure is the line's "why"; the others follow it. */
+    const char *why = trouble ? trouble : "no checks ran";
+    const char *rest = r->fails;
+    char *first = NULL;
+    if (!trouble && r->fails) {
+        size_t n = strcspn(r->fails, "\n");
+        first = strndup(r->fails, n);
+        why = first ? first : "failed";
+        rest = r->fails[n] ? r->fails + n + 1 : NULL;
     }
     printf("not ok %d - %s: %s: %s\n", tap_n, t->mode, name, why);
-    if (r->fails && why != r->fails)
-        print_comment(r->fails);
-    else if (r->fails)
-        print_comment(r->fails + strlen(r->fails) + 1);
+    print_comment(rest);
     if (t->verbose || trouble)
         print_comment(r->notes);
+    free(first);
 }
 
 static int64_t check_limit_ms = 60000;
