@@ -73,9 +73,8 @@ static void sized(struct cx *x, pt_conn *c, size_t size, pt_stats *out)
     for (size_t i = first; i < sizeof u.b; i++)
         if (u.b[i] != GUARD && !changed++)
             at = i;
-    EXPECT(x, changed == 0,
-           "%s wrote %zu bytes past the %zu it reported filling, the first at offset %zu", call,
-           changed, got, at);
+    EXPECT(x, changed == 0, "%s wrote %zu bytes it must leave untouched, the first at offset %zu",
+           call, changed, at);
     if (out)
         memcpy(out, &u.s, sizeof *out);
 }
