@@ -60,7 +60,7 @@ struct check {
 
 /* Each check file's list, NULL-name terminated, in the order they run. */
 extern const struct check checks_descriptor[], checks_params[], checks_io[],
-    checks_threads[], checks_poll[], checks_stats[], checks_probe[];
+    checks_threads[], checks_poll[], checks_stats[], checks_probe[], checks_signer[];
 
 /* ---- Reporting (child side) ------------------------------------------- */
 

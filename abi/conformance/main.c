@@ -387,8 +387,10 @@ static int resolve(struct target *t, const char *arg, const char *dir, char *pat
     f.path[0] = '\0';
     pt_loader_list(dir, find_mode_cb, &f);
     if (!*f.path) {
-        fprintf(stderr, PROG ": no plugin for mode \"%s\" in %s%s$PILOT_TRANSPORT_DIR or %s\n",
-                t->mode, dir ? dir : "", dir ? ", " : "", pt_loader_default_dir());
+        const char *env = secure_getenv("PILOT_TRANSPORT_DIR");
+        fprintf(stderr, PROG ": no plugin for mode \"%s\" (pilot-transport-%s.so) in %s%s%s%s%s\n",
+                t->mode, t->mode, dir ? dir : "", dir ? ", " : "", env && *env ? env : "",
+                env && *env ? ", " : "", pt_loader_default_dir());
         return EXIT_USAGE;
     }
     snprintf(path, pathlen, "%s", f.path);
@@ -431,7 +433,8 @@ static const char usage_text[] =
     "Check transport plugins against the promises of pilot_transport.h (ABI %d.%d)\n"
     "and print the results as TAP: one \"ok N - what\" or \"not ok N - what: why\"\n"
     "line per check.  PLUGIN is a file (.../pilot-transport-MODE.so) or a mode,\n"
-    "found as hosts find it (-transport-dir, $PILOT_TRANSPORT_DIR, then %s).\n"
+    "found as hosts find it: in -transport-dir, $PILOT_TRANSPORT_DIR, then\n"
+    "%s.\n"
     "\n"
     "Checks that need a connection dial it with -opt, -identity and -node-id and\n"
     "talk to themselves: -loopback=self sends to the connection's own local\n"
@@ -454,7 +457,7 @@ static void usage(FILE *out, const struct flag *flags)
 
 static const struct check *const groups[] = {
     checks_descriptor, checks_params, checks_io, checks_threads,
-    checks_poll, checks_stats, checks_probe,
+    checks_poll, checks_stats, checks_probe, checks_signer,
 };
 
 int main(int argc, char **argv)
