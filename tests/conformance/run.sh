@@ -72,8 +72,14 @@ if [ -x "${PT_BEACON:-}" ] && command -v certtool >/dev/null; then
     ok $? "the beacon starts: $READY"
 fi
 if [ -n "${PORT:-}" ]; then
+    # A UDP plugin whose probe takes the beacon's address as an option
+    # (ABI 1.2) gets it, so that its probe is checked against a beacon too.
+    probe_opt=()
+    host plugins -v -transport-dir "$PLUGINS"
+    grep -q -- '-opt beacon=' "$TMP/out" && probe_opt=(-opt beacon="127.0.0.1:$UDP_PORT")
+    unset OUT
     conform udp-relay -loopback=relay -beacon="127.0.0.1:$UDP_PORT" -node-id=11 \
-        -peer-node-id=12 -opt bind=127.0.0.1:0 "$PLUGINS/pilot-transport-udp.so"
+        -peer-node-id=12 -opt bind=127.0.0.1:0 "${probe_opt[@]}" "$PLUGINS/pilot-transport-udp.so"
     passes udp-relay "udp, -loopback=relay through the beacon's UDP port: every check passes"
 
     conform wss-relay -loopback=relay -node-id=21 -peer-node-id=22 -identity="$TMP/id.json" \
