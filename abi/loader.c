@@ -94,6 +94,23 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The smallest descriptor a plugin declaring minor may have: every slot of
+ * its minor is there.  A minor newer than this header's must still hold
+ * everything this header knows (minors only append), and is read up to
+ * that: what lies beyond is hidden from the host. */
+_Static_assert(PT_ABI_MINOR == 2, "size_for_minor() knows minors 0 to 2: add the new one");
+static size_t size_for_minor(unsigned minor)
+{
+    switch (minor) {
+    case 0:
+        return PT_PLUGIN_SIZE_1_0;
+    case 1:
+        return PT_PLUGIN_SIZE_1_1;
+    default:
+        return PT_PLUGIN_SIZE_1_2;
+    }
+}
+
 /* Check the descriptor and return the host-sized copy of it. */
 static int adopt(const char *path, const pt_plugin *p, const pt_plugin **out, char *err,
                  size_t errlen)
@@ -124,6 +141,13 @@ static int adopt(const char *path, const pt_plugin *p, const pt_plugin **out, ch
         return ptu_err(err, errlen, PT_ELOAD,
                        "%s: descriptor too small: %u bytes, ABI %d.0 needs at least %zu", path,
                        (unsigned)p->struct_size, PT_ABI_MAJOR, (size_t)PT_PLUGIN_V1_0_SIZE);
+    if (p->struct_size < size_for_minor(p->abi_minor))
+        return ptu_err(err, errlen, PT_ELOAD,
+                       "%s: descriptor too small for the ABI it declares: %u bytes, ABI %u.%u "
+                       "needs at least %zu (a plugin built against a newer header than it "
+                       "fills in?)",
+                       path, (unsigned)p->struct_size, (unsigned)p->abi_major,
+                       (unsigned)p->abi_minor, size_for_minor(p->abi_minor));
     if (!p->name || !*p->name || !p->version)
         return ptu_err(err, errlen, PT_ELOAD, "%s: descriptor has no name or version", path);
     for (size_t i = 0; i < sizeof mandatory / sizeof mandatory[0]; i++) {

@@ -20,8 +20,10 @@
  *   when PT_HAS_FIELD says it is there, and ignores reserved members and
  *   anything past what it knows.
  *   The loader refuses a descriptor with another major or one too small to
- *   hold the version 1.0 functions, and hides slots beyond the plugin's size
- *   (they read as NULL), so a host never calls past what a plugin provides.
+ *   hold the version 1.0 functions, or the functions of the minor it
+ *   declares (a newer minor than the loader's must hold at least all the
+ *   loader knows), and hides slots beyond the plugin's size (they read as
+ *   NULL), so a host never calls past what a plugin provides.
  *   A plugin never returns to a host an error code or a state that the
  *   host's minor (pt_dial_params.abi_minor; 1 when absent) does not define:
  *   each code added later names the older code reported in its place.
@@ -210,7 +212,8 @@ typedef struct pt_dial_params {
     const pt_signer *signer;
 } pt_dial_params;
 
-/* 56 and 72 bytes on LP64 targets. */
+/* 56 and 72 bytes on LP64 targets.  (On ILP32 a 1.0/1.1 host's sizeof was
+ * 28, without the reserved slot: PT_HAS_FIELD still tells it apart.) */
 #define PT_DIAL_PARAMS_SIZE_1_0 offsetof(pt_dial_params, abi_minor) /* also 1.1 */
 #define PT_DIAL_PARAMS_SIZE_1_2 (offsetof(pt_dial_params, signer) + sizeof(void *))
 
@@ -259,7 +262,8 @@ typedef struct pt_stats {
     int32_t reserved_1_0;   /* padding in 1.0 and 1.1: never read */
 } pt_stats;
 
-/* 64 bytes; the same in 1.1 and 1.2. */
+/* 64 bytes; the same in 1.1 and 1.2.  (On ILP32 targets whose uint64_t
+ * is 4-aligned in structs, e.g. i386, a 1.0/1.1 host's sizeof was 60.) */
 #define PT_STATS_SIZE_1_0 (offsetof(pt_stats, reserved_1_0) + sizeof(int32_t))
 
 /* ---- The descriptor ---------------------------------------------------- */

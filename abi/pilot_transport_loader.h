@@ -66,13 +66,23 @@ int pt_loader_list(const char *dir, pt_loader_each_fn fn, void *userdata);
  *      refused, wanted credentials or was unreachable): the proxy is the
  *      only way out, and udp would bypass it;
  *   4. else udp: nothing is reachable yet; start degraded, as before.
- * A plugin that is missing or has no probe counts as not answering.  */
+ * A plugin that is missing or has no probe counts as not answering.
+ * The two probes run at the same time, each in a thread of its own, so the
+ * call takes about one timeout_ms, not two: once the UDP beacon answers,
+ * the compat probe is cancelled; a compat answer waits for the UDP probe
+ * (rule 1 comes first).  The probes get the caller's dial parameters as
+ * 1.2 ones with a cancel_fd of the loader's; the cancel_fd of the caller's
+ * parameters (either) cancels both.  The call returns once both probes
+ * have returned; one still running 2 s past its budget is
+ * cancelled.  */
 typedef struct pt_select_params {
     uint32_t struct_size;          /* sizeof(pt_select_params) */
     int32_t timeout_ms;            /* each probe's budget; <= 0: 3000 */
     const char *dir;               /* plugin directory; may be NULL */
     const pt_dial_params *udp;     /* what the udp probe gets (its options
-                                    * name the beacon); NULL: skip it */
+                                    * name the beacon; its identity or
+                                    * signer the node id the Discover
+                                    * names, no key needed); NULL: skip it */
     const pt_dial_params *compat;  /* what the wss probe gets (url, proxy,
                                     * trust); NULL: skip it */
 } pt_select_params;
@@ -81,7 +91,9 @@ typedef struct pt_select_params {
  * and a one-line reason into reason (what answered, or what failed for
  * each probe; never credentials).  Returns PT_OK, or PT_EINVAL (NULL or
  * short params, buffers too small) or PT_ECLOSED (a cancel_fd in the
- * params fired) with the reason saying so. */
+ * params fired) with the reason saying so.  mode needs 4 bytes; reason
+ * must not be NULL, and a reason that does not fit ends in "..."; on
+ * failure mode is "". */
 int pt_loader_select(const pt_select_params *params, char *mode, size_t mode_len,
                      char *reason, size_t reason_len);
 

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-int ptu_addr_parse(const char *s, int passive, pt_addr *out, char *err, size_t errlen)
+int ptu_addr_parse_literal(const char *s, int passive, pt_addr *out, char *host,
+                           size_t hostcap, char *err, size_t errlen)
 {
-    char host[256];
     const char *port_s;
     size_t hlen;
     uint64_t port;
@@ -24,7 +24,7 @@ int ptu_addr_parse(const char *s, int passive, pt_addr *out, char *err, size_t e
         if (!close || close[1] != ':')
             return ptu_err(err, errlen, PT_EINVAL, "address \"%s\": want [IPV6]:PORT", s);
         hlen = (size_t)(close - s - 1);
-        if (hlen == 0 || hlen >= sizeof host)
+        if (hlen == 0 || hlen >= hostcap)
             return ptu_err(err, errlen, PT_EINVAL, "address \"%s\": bad IPv6 host", s);
         memcpy(host, s + 1, hlen);
         port_s = close + 2;
@@ -36,7 +36,7 @@ int ptu_addr_parse(const char *s, int passive, pt_addr *out, char *err, size_t e
             return ptu_err(err, errlen, PT_EINVAL,
                            "address \"%s\": put an IPv6 host in brackets, e.g. [::1]:9000", s);
         hlen = (size_t)(colon - s);
-        if (hlen >= sizeof host)
+        if (hlen >= hostcap)
             return ptu_err(err, errlen, PT_EINVAL, "address \"%s\": host name too long", s);
         memcpy(host, s, hlen);
         port_s = colon + 1;
@@ -61,7 +61,12 @@ int ptu_addr_parse(const char *s, int passive, pt_addr *out, char *err, size_t e
         out->family = PT_AF_INET6;
         return PT_OK;
     }
+    return PTU_ADDR_NAME;
+}
 
+int ptu_addr_resolve(const char *s, const char *host, pt_addr *out, char *err, size_t errlen)
+{
+    uint16_t port = out->port;
     struct addrinfo hints, *res = NULL, *ai;
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_DGRAM;
@@ -84,9 +89,16 @@ int ptu_addr_parse(const char *s, int passive, pt_addr *out, char *err, size_t e
         return ptu_err(err, errlen, PT_EINVAL, "address \"%s\": no IPv4 or IPv6 address", s);
     }
     ptu_addr_from_sockaddr(pick->ai_addr, out);
-    out->port = (uint16_t)port;
+    out->port = port;
     freeaddrinfo(res);
     return PT_OK;
+}
+
+int ptu_addr_parse(const char *s, int passive, pt_addr *out, char *err, size_t errlen)
+{
+    char host[256];
+    int rc = ptu_addr_parse_literal(s, passive, out, host, sizeof host, err, errlen);
+    return rc == PTU_ADDR_NAME ? ptu_addr_resolve(s, host, out, err, errlen) : rc;
 }
 
 socklen_t ptu_addr_to_sockaddr(const pt_addr *a, int family, struct sockaddr_storage *ss)

@@ -12,6 +12,18 @@
  * Returns PT_OK or PT_EINVAL with a message in err. */
 int ptu_addr_parse(const char *s, int passive, pt_addr *out, char *err, size_t errlen);
 
+/* ptu_addr_parse in two steps, for callers that must not block in the
+ * resolver (or must be able to abandon it).  The first never blocks: it
+ * returns PT_OK with *out set when the host is empty or a numeric address,
+ * PTU_ADDR_NAME when it is a name (copied into host, hostcap bytes; *out is
+ * zeroed but for its port), or PT_EINVAL with a message. */
+#define PTU_ADDR_NAME 1
+int ptu_addr_parse_literal(const char *s, int passive, pt_addr *out, char *host,
+                           size_t hostcap, char *err, size_t errlen);
+/* The second resolves host with getaddrinfo (blocking), keeping out->port;
+ * s is the whole text, for messages.  PT_OK or PT_EINVAL. */
+int ptu_addr_resolve(const char *s, const char *host, pt_addr *out, char *err, size_t errlen);
+
 /* Convert to a sockaddr of the given family (AF_INET or AF_INET6; an IPv4
  * address becomes ::ffff:a.b.c.d for AF_INET6).  Returns the length, or 0
  * if the address cannot be expressed in that family. */

@@ -14,14 +14,15 @@ done
 lib=$PT_BUILDDIR/abi/.libs/libpilot-transport.so
 syms=$(dynsyms "$lib")
 expected=$(printf '%s\n' pt_addr_format pt_loader_canonical_mode pt_loader_default_dir \
-    pt_loader_list pt_loader_open pt_strerror | sort)
+    pt_loader_list pt_loader_open pt_loader_select pt_strerror | sort)
 [ "$syms" = "$expected" ]
 ok $? "libpilot-transport exports exactly the loader API (got: $(echo $syms))"
 
 # Hardened builds: full RELRO, position independence, the stack protector
 # and (in optimised builds) _FORTIFY_SOURCE's checked functions.  The host
 # checked is the one that gets installed (PT_HOST is the tests' build).
-for f in "$PILOT_TRANSPORT_DIR"/pilot-transport-*.so "$PT_BUILDDIR/abi/pilot-transport" "$PT_BEACON"; do
+for f in "$PILOT_TRANSPORT_DIR"/pilot-transport-*.so "$PT_BUILDDIR/abi/pilot-transport" \
+    "$PT_BUILDDIR/abi/pilot-transport-conformance" "$PT_BEACON"; do
     readelf -d "$f" | grep -q 'BIND_NOW\|FLAGS.*NOW' && readelf -l "$f" | grep -q GNU_RELRO
     ok $? "$(basename "$f") is linked with RELRO and BIND_NOW"
     readelf -h "$f" | grep -q 'Type:.*DYN'

@@ -1,8 +1,10 @@
 /*
  * cmd_echo.c -- "pilot-transport echo": send every datagram back where it
  * came from, until SIGINT/SIGTERM or -count datagrams.  A signal thread
- * closes the connection (close wakes the blocked recv), so shutdown goes
- * through the same path a daemon's would.
+ * cancels the dial or closes the connection (close wakes the blocked
+ * recv), so shutdown goes through the same path a daemon's would.  With a
+ * plugin that has recv_many (ABI 1.2), the datagrams already there are
+ * taken in one call; otherwise one recv each.
  */
 #include "config.h"
 
@@ -13,17 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Datagrams taken per recv_many call, at most. */
+#define BATCH 32
+
 int cmd_echo(int argc, char **argv)
 {
     struct host h;
     struct flag flags[32];
     size_t n = 0;
     uint64_t count = 0, echoed = 0;
-    pt_conn *c;
-    pt_addr local, src;
+    pt_conn *c = NULL;
+    pt_addr local;
+    pt_rframe slots[BATCH];
     char a[PT_ADDRSTRLEN], why[PT_ERRMSG_MAX + 64];
     struct host_closer cl;
-    int rc, status = 0;
+    unsigned char *buf = NULL;
+    int rc, status = 0, closed = 0;
 
     memset(&h, 0, sizeof h);
     host_common_flags(&h, flags, &n, 32);
@@ -39,27 +46,36 @@ int cmd_echo(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
-    host_closer_block(&cl); /* before any thread exists */
-
-    if ((rc = host_dial(&h, &c, NULL)) != 0)
+    if ((rc = host_start_closer(&h, &cl)) != 0) /* before any other thread exists */
         return rc;
-    if (host_closer_start(&cl, h.plugin, c) != 0) {
-        host_error(&h, "cannot start the signal thread");
-        h.plugin->close(c);
-        h.plugin->free(c);
-        return EXIT_FAIL;
+    if ((rc = host_dial(&h, &c, NULL)) != 0) {
+        host_closer_stop(&cl);
+        return rc;
     }
+    host_closer_attach(&cl, h.plugin, c);
     h.plugin->local_addr(c, &local);
     printf("READY local=%s\n", pt_addr_format(&local, a, sizeof a));
     fflush(stdout);
 
-    unsigned char *buf = malloc(PT_MAX_FRAME);
+    const size_t nslots = h.plugin->recv_many ? BATCH : 1;
+    buf = malloc(nslots * PT_MAX_FRAME);
     if (!buf) {
         host_error(&h, "out of memory");
         status = EXIT_FAIL;
     }
-    while (buf && (count == 0 || echoed < count)) {
-        int got = h.plugin->recv(c, buf, PT_MAX_FRAME, &src, -1);
+    for (size_t i = 0; buf && i < nslots; i++)
+        slots[i] = (pt_rframe){ .data = buf + i * PT_MAX_FRAME, .cap = PT_MAX_FRAME };
+    while (buf && !closed && (count == 0 || echoed < count)) {
+        int got;
+        if (h.plugin->recv_many) {
+            got = h.plugin->recv_many(c, slots, nslots, -1);
+        } else {
+            got = h.plugin->recv(c, slots[0].data, slots[0].cap, &slots[0].src, -1);
+            if (got >= 0) {
+                slots[0].len = got;
+                got = 1;
+            }
+        }
         if (got == PT_ECLOSED)
             break;
         if (got < 0) {
@@ -67,14 +83,24 @@ int cmd_echo(int argc, char **argv)
             host_error(&h, "recv: %s", host_conn_error(&h, c, got, why, sizeof why));
             continue;
         }
-        int sent = h.plugin->send(c, buf, (size_t)got, &src);
-        if (sent == PT_ECLOSED)
-            break;
-        if (sent < 0)
-            host_error(&h, "send to %s: %s", pt_addr_format(&src, a, sizeof a),
-                       host_conn_error(&h, c, sent, why, sizeof why));
-        else
-            echoed++;
+        for (int i = 0; i < got && (count == 0 || echoed < count); i++) {
+            const pt_rframe *f = &slots[i];
+            if (f->len < 0) {
+                host_error(&h, "recv from %s: %s", pt_addr_format(&f->src, a, sizeof a),
+                           pt_strerror(f->len));
+                continue;
+            }
+            int sent = h.plugin->send(c, f->data, (size_t)f->len, &f->src);
+            if (sent == PT_ECLOSED) {
+                closed = 1;
+                break;
+            }
+            if (sent < 0)
+                host_error(&h, "send to %s: %s", pt_addr_format(&f->src, a, sizeof a),
+                           host_conn_error(&h, c, sent, why, sizeof why));
+            else
+                echoed++;
+        }
     }
     free(buf);
     h.plugin->close(c);

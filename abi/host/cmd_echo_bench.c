@@ -64,6 +64,7 @@ int cmd_echo_bench(int argc, char **argv)
     unsigned char *out = NULL, *in = NULL, *seen = NULL;
     uint64_t *rtt = NULL;
     pt_frame *frames = NULL;
+    struct host_closer cl;
     char why[PT_ERRMSG_MAX + 64];
     int rc, status = EXIT_FAIL;
 
@@ -108,10 +109,13 @@ int cmd_echo_bench(int argc, char **argv)
         host_error(&h, "out of memory for %llu frames", (unsigned long long)count);
         goto out;
     }
+    if (host_start_closer(&h, &cl) != 0)
+        goto out;
     if ((rc = host_dial(&h, &c, NULL)) != 0) {
         status = rc;
         goto out;
     }
+    host_closer_attach(&cl, h.plugin, c);
 
     struct bench b = { &h, c, count, size, 0, 0, in, seen, rtt };
     uint64_t start = ptu_now_ns();
@@ -172,10 +176,12 @@ int cmd_echo_bench(int argc, char **argv)
            (double)rtt[count / 2] / 1e3, (double)rtt[(count * 99) / 100] / 1e3);
     status = 0;
 out:
-    if (c) {
+    if (c)
         h.plugin->close(c);
+    if (h.closer)
+        host_closer_stop(&cl);
+    if (c)
         h.plugin->free(c);
-    }
     free(out);
     free(frames);
     free(in);

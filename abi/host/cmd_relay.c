@@ -16,7 +16,8 @@
  * wakes recv, as in cmd_echo.c) or -count answers when -count is given.
  *
  * Anything malformed or unexpected is printed with the reason and makes
- * the exit status 1.
+ * the exit status 1.  With a plugin that has recv_many (ABI 1.2), the
+ * datagrams already there are taken in one call and handled in order.
  */
 #include "config.h"
 
@@ -37,6 +38,8 @@
 #define SRC_PORT 1000
 #define DST_PORT 1001
 #define DISCOVER_ATTEMPTS 3
+/* Datagrams taken per recv_many call, at most. */
+#define BATCH 16
 /* The largest payload whose Relay message still fits in one datagram. */
 #define MAX_PAYLOAD (PT_MAX_FRAME - PTU_BEACON_RELAY_OVERHEAD - PTU_PKT_PILT_OVERHEAD)
 
@@ -46,8 +49,12 @@ struct relay {
     const pt_addr *dst;   /* where datagrams go: the beacon (udp) or NULL */
     uint32_t self, peer;  /* peer 0: answer anyone */
     uint64_t timeout_ms;
-    unsigned char *in, *out, *frame, *payload; /* PT_MAX_FRAME bytes each */
+    unsigned char *in, *out, *frame, *payload; /* PT_MAX_FRAME bytes each; in: BATCH */
     uint64_t bad;         /* malformed or unexpected datagrams */
+    /* Received and not yet handled: slots[next..got).  A slot's data stays
+     * untouched until all of them have been handled. */
+    pt_rframe slots[BATCH];
+    int got, next;
 };
 
 /* One line of progress on stdout, flushed so that scripts see it at once. */
@@ -111,10 +118,35 @@ static int send_msg(struct relay *r, const unsigned char *msg, size_t len, const
 /* Receive one datagram and decode it as a beacon message into *m.
  * Returns 1 with *m set, 0 on timeout, 2 when the datagram was of no use
  * (already reported), or -1 when the connection is closed. */
+/* The next datagram: from the slots, else from recv_many (or recv).
+ * Returns its length, or the code of the call that failed. */
+static int next_datagram(struct relay *r, int timeout_ms, const unsigned char **data)
+{
+    if (r->next == r->got) {
+        int n;
+        r->next = r->got = 0;
+        if (r->h.plugin->recv_many) {
+            n = r->h.plugin->recv_many(r->c, r->slots, BATCH, timeout_ms);
+        } else {
+            n = r->h.plugin->recv(r->c, r->slots[0].data, r->slots[0].cap, NULL, timeout_ms);
+            if (n >= 0) {
+                r->slots[0].len = n;
+                n = 1;
+            }
+        }
+        if (n < 0)
+            return n;
+        r->got = n;
+    }
+    *data = r->slots[r->next].data;
+    return r->slots[r->next++].len;
+}
+
 static int recv_msg(struct relay *r, int timeout_ms, ptu_beacon_msg *m)
 {
     char why[PT_ERRMSG_MAX + 64];
-    int got = r->h.plugin->recv(r->c, r->in, PT_MAX_FRAME, NULL, timeout_ms);
+    const unsigned char *data = NULL;
+    int got = next_datagram(r, timeout_ms, &data);
     if (got == PT_ECLOSED)
         return -1;
     if (got == PT_ETIMEDOUT)
@@ -124,7 +156,7 @@ static int recv_msg(struct relay *r, int timeout_ms, ptu_beacon_msg *m)
         host_error(&r->h, "recv: %s", host_conn_error(&r->h, r->c, got, why, sizeof why));
         return 2;
     }
-    if (ptu_pkt_parse_beacon(r->in, (size_t)got, m, why, sizeof why) != 0) {
+    if (ptu_pkt_parse_beacon(data, (size_t)got, m, why, sizeof why) != 0) {
         bad(r, "%d-byte datagram: %s", got, why);
         return 2;
     }
@@ -342,7 +374,6 @@ int cmd_relay(int argc, char **argv)
     struct flag flags[48];
     size_t n = 0;
     uint64_t to = 0, count = 5, size = 64, timeout_ms = 5000;
-    const char *beacon = NULL;
     int answer = 0, count_seen = 0, rc, status = EXIT_FAIL, is_udp;
     pt_addr beacon_addr, local;
     char err[PT_ERRMSG_MAX], a[PT_ADDRSTRLEN];
@@ -364,9 +395,6 @@ int cmd_relay(int argc, char **argv)
                                 "wait this long for each answer, and for the DiscoverReply "
                                 "over all 3 Discovers (default 5s)",
                                 0, NULL };
-    flags[n++] = (struct flag){ "beacon", FLAG_STRING, &beacon, "HOST:PORT",
-                                "udp: the beacon's UDP address (default -peer); wss: ignored", 0,
-                                NULL };
     flags[n++] = (struct flag){ "answer", FLAG_BOOL, &answer, NULL,
                                 "answer every data packet with an ack carrying its payload", 0,
                                 NULL };
@@ -408,14 +436,14 @@ int cmd_relay(int argc, char **argv)
         host_error(&r.h, "need -count >= 1 and -timeout between 1ms and 24 days");
         return EXIT_USAGE;
     }
-    if (beacon && ptu_addr_parse(beacon, 0, &beacon_addr, err, sizeof err) != PT_OK) {
+    if (r.h.beacon && ptu_addr_parse(r.h.beacon, 0, &beacon_addr, err, sizeof err) != PT_OK) {
         host_error(&r.h, "invalid -beacon: %s", err);
         return EXIT_USAGE;
     }
     r.self = (uint32_t)r.h.node_id;
     r.peer = (uint32_t)to;
     r.timeout_ms = timeout_ms;
-    r.in = malloc(PT_MAX_FRAME);
+    r.in = malloc(BATCH * (size_t)PT_MAX_FRAME);
     r.out = malloc(PT_MAX_FRAME);
     r.frame = malloc(PT_MAX_FRAME);
     r.payload = malloc(PT_MAX_FRAME);
@@ -424,24 +452,24 @@ int cmd_relay(int argc, char **argv)
         goto out;
     }
 
-    host_closer_block(&cl);
+    for (int i = 0; i < BATCH; i++)
+        r.slots[i] = (pt_rframe){ .data = r.in + (size_t)i * PT_MAX_FRAME, .cap = PT_MAX_FRAME };
 
+    if (host_start_closer(&r.h, &cl) != 0) /* before any other thread exists */
+        goto out;
     if ((rc = host_dial(&r.h, &r.c, NULL)) != 0) {
         status = rc;
         goto out;
     }
+    host_closer_attach(&cl, r.h.plugin, r.c);
     is_udp = strcmp(r.h.mode, "udp") == 0;
     if (is_udp) {
-        r.dst = beacon ? &beacon_addr : r.h.has_peer ? &r.h.peer_addr : NULL;
+        r.dst = r.h.beacon ? &beacon_addr : r.h.has_peer ? &r.h.peer_addr : NULL;
         if (!r.dst) {
             host_error(&r.h, "udp needs the beacon's address: -beacon HOST:PORT");
             status = EXIT_USAGE;
             goto out;
         }
-    }
-    if (host_closer_start(&cl, r.h.plugin, r.c) != 0) {
-        host_error(&r.h, "cannot start the signal thread");
-        goto out;
     }
     r.h.plugin->local_addr(r.c, &local);
     say("READY node=%" PRIu32 " local=%s", r.self, pt_addr_format(&local, a, sizeof a));
@@ -454,7 +482,8 @@ int cmd_relay(int argc, char **argv)
 out:
     if (r.c)
         r.h.plugin->close(r.c);
-    host_closer_stop(&cl);
+    if (r.h.closer)
+        host_closer_stop(&cl);
     if (r.c)
         r.h.plugin->free(r.c);
     free(r.in);

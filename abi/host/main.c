@@ -23,6 +23,7 @@ static const struct {
     { "echo-bench", cmd_echo_bench, "measure throughput and round trips against an echo peer" },
     { "plugins", cmd_plugins, "list the transport plugins found and their versions" },
     { "relay", cmd_relay, "exchange Pilot packets with a node through the beacon" },
+    { "select", cmd_select, "print what -transport=auto would choose, and why" },
 };
 
 static void usage(FILE *out)

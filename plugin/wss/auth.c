@@ -182,8 +182,59 @@ int wss_auth_signed_text(uint32_t node_id, const wss_challenge *ch, char *buf, s
 
 /* ---- Reply ------------------------------------------------------------- */
 
+int wss_auth_check_identity(const pt_identity *id, char *err, size_t errlen)
+{
+    if (!id || !id->has_key)
+        return ptu_err(err, errlen, PT_EINVAL, "wss auth: no identity key");
+    if (id->node_id == 0)
+        return ptu_err(err, errlen, PT_EINVAL, "wss auth: node id 0 is not allowed");
+    /* nettle signs with the public key it is given; a wrong one would make
+     * a signature the beacon rejects with no hint why. */
+    if (!ptu_ed25519_public_matches(id->private_key, id->public_key))
+        return ptu_err(err, errlen, PT_EINVAL,
+                       "wss auth: identity public key does not match its private key");
+    return PT_OK;
+}
+
+static int identity_sign(void *userdata, const uint8_t *message, size_t length,
+                         uint8_t signature[64])
+{
+    const pt_identity *id = userdata;
+    ed25519_sha512_sign(id->public_key, id->private_key, length, message, signature);
+    return 0;
+}
+
+void wss_auth_identity_signer(const pt_identity *id, pt_signer *out)
+{
+    memset(out, 0, sizeof *out);
+    out->struct_size = sizeof *out;
+    out->node_id = id->node_id;
+    memcpy(out->public_key, id->public_key, sizeof out->public_key);
+    out->sign = identity_sign;
+    /* sign only reads through it: the const is kept in spirit. */
+    union { const pt_identity *c; void *m; } u = { id };
+    out->userdata = u.m;
+}
+
 int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *out, size_t cap,
                          char *err, size_t errlen)
+{
+    pt_signer s;
+    int rc;
+
+    if (out && cap > 0)
+        out[0] = '\0';
+    rc = wss_auth_check_identity(id, err, errlen);
+    if (rc != PT_OK)
+        return rc;
+    wss_auth_identity_signer(id, &s);
+    rc = wss_auth_build_signed_reply(&s, ch, out, cap, err, errlen);
+    ptu_wipe(&s, sizeof s);
+    return rc;
+}
+
+int wss_auth_build_signed_reply(const pt_signer *signer, const wss_challenge *ch, char *out,
+                                size_t cap, char *err, size_t errlen)
 {
     char text[WSS_AUTH_SIGNED_MAX];
     uint8_t sig[ED25519_SIGNATURE_SIZE];
@@ -192,34 +243,42 @@ int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *o
 
     if (out && cap > 0)
         out[0] = '\0';
-    if (!id || !id->has_key)
-        return ptu_err(err, errlen, PT_EINVAL, "wss auth: no identity key");
-    if (id->node_id == 0)
+    if (!signer || !signer->sign)
+        return ptu_err(err, errlen, PT_EINVAL, "wss auth: no signer");
+    if (signer->node_id == 0)
         return ptu_err(err, errlen, PT_EINVAL, "wss auth: node id 0 is not allowed");
-    text_len = wss_auth_signed_text(id->node_id, ch, text, sizeof text);
+    text_len = wss_auth_signed_text(signer->node_id, ch, text, sizeof text);
     if (text_len < 0)
         return ptu_err(err, errlen, PT_EINVAL, "wss auth: invalid challenge");
     if (!out || cap < WSS_AUTH_REPLY_MAX)
         return ptu_err(err, errlen, PT_EINVAL,
                        "wss auth: reply buffer too small (need %d bytes)", WSS_AUTH_REPLY_MAX);
 
-    /* nettle signs with the public key it is given; a wrong one would make
-     * a signature the beacon rejects with no hint why. */
-    if (!ptu_ed25519_public_matches(id->private_key, id->public_key)) {
-        rc = ptu_err(err, errlen, PT_EINVAL,
-                     "wss auth: identity public key does not match its private key");
+    memset(sig, 0, sizeof sig);
+    rc = signer->sign(signer->userdata, (const uint8_t *)text, (size_t)text_len, sig);
+    if (rc != 0) {
+        rc = ptu_err(err, errlen, PT_EAUTH,
+                     "wss auth: the signer could not sign the challenge (sign returned %d)", rc);
         goto done;
     }
-
-    ed25519_sha512_sign(id->public_key, id->private_key, (size_t)text_len,
-                        (const uint8_t *)text, sig);
-    base64_encode_raw(pub_b64, ED25519_KEY_SIZE, id->public_key);
+    /* The beacon checks against the key it has on record and says only
+     * "auth failed": a signer whose key is not the one it names is
+     * caught here, with a message that says so. */
+    if (!ed25519_sha512_verify(signer->public_key, (size_t)text_len, (const uint8_t *)text,
+                               sig)) {
+        rc = ptu_err(err, errlen, PT_EAUTH,
+                     "wss auth: the signer's signature does not match its public key "
+                     "(node %" PRIu32 ")",
+                     signer->node_id);
+        goto done;
+    }
+    base64_encode_raw(pub_b64, ED25519_KEY_SIZE, signer->public_key);
     pub_b64[PUB_B64_LEN] = '\0';
     base64_encode_raw(sig_b64, ED25519_SIGNATURE_SIZE, sig);
     sig_b64[SIG_B64_LEN] = '\0';
 
     n = snprintf(out, cap, REPLY_HEAD "%" PRIu32 REPLY_PUB "%s" REPLY_SIG "%s" REPLY_TAIL,
-                 id->node_id, pub_b64, sig_b64);
+                 signer->node_id, pub_b64, sig_b64);
     if (n < 0 || (size_t)n >= cap) { /* cannot happen: cap >= WSS_AUTH_REPLY_MAX */
         ptu_wipe(out, cap);
         out[0] = '\0';

@@ -93,6 +93,30 @@ int wss_auth_signed_text(uint32_t node_id, const wss_challenge *ch, char *buf, s
 int wss_auth_build_reply(const pt_identity *id, const wss_challenge *ch, char *out, size_t cap,
                          char *err, size_t errlen);
 
+/* The same reply, signed by signer (ABI 1.2: the key stays with the
+ * host): signer->sign is called once, with the text to sign, and its
+ * signature is checked against signer->public_key before it is sent, so
+ * that a signer holding another key fails here with a message that says
+ * so instead of as a bare refusal from the beacon.  The node id and the
+ * public key in the reply are the signer's.  Returns the reply's length,
+ * or on failure (out set to "" when it can be)
+ *   PT_EAUTH   "wss auth: the signer could not sign the challenge (sign
+ *              returned N)", "wss auth: the signer's signature does not
+ *              match its public key";
+ *   PT_EINVAL  "wss auth: no signer" (signer or its sign NULL), node id 0,
+ *              an invalid challenge, a reply buffer too small (as above). */
+int wss_auth_build_signed_reply(const pt_signer *signer, const wss_challenge *ch, char *out,
+                                size_t cap, char *err, size_t errlen);
+
+/* A signer for identity id, which must outlive it: signs with id's private
+ * key.  The caller checks the key first (wss_auth_check_identity). */
+void wss_auth_identity_signer(const pt_identity *id, pt_signer *out);
+
+/* PT_OK, or PT_EINVAL with the reasons wss_auth_build_reply gives for id
+ * ("no identity key", "node id 0 is not allowed", "identity public key
+ * does not match its private key"). */
+int wss_auth_check_identity(const pt_identity *id, char *err, size_t errlen);
+
 /* Check the beacon's answer to our reply.  {"type":"auth_ok"} (other
  * members ignored) returns PT_OK.  A JSON object with another string type
  * returns PT_EAUTH "wss auth: beacon answered \"<type>\" instead of
@@ -105,15 +129,16 @@ int wss_auth_check_ok(const char *msg, size_t len, char *err, size_t errlen);
 typedef struct wss_link wss_link;
 
 /* The exchange on link l, right after the upgrade: read the challenge,
- * send the reply signed as id, read auth_ok; pings are answered on the
+ * send the reply signed by signer (wss_auth_build_signed_reply), read
+ * auth_ok; pings are answered on the
  * way.  Finished by deadline_ms or abandoned when cancel_fd polls
  * readable.  The signed reply is wiped from our buffers and the link's
  * send buffer.  Returns PT_OK, or PT_EAUTH ("wss auth: beacon closed the
  * connection: 1008 auth failed", "... while waiting for the auth_ok: ..."),
  * PT_EPROTO (a binary message, a malformed challenge), PT_ETIMEDOUT ("wss
  * auth: no auth challenge within the dial timeout"), PT_ECLOSED, PT_EINVAL
- * (the identity), PT_ETOOLARGE. */
-int wss_auth_exchange(wss_link *l, const pt_identity *id, int cancel_fd, int64_t deadline_ms,
+ * (the signer), PT_ETOOLARGE; PT_EAUTH also when the signer fails. */
+int wss_auth_exchange(wss_link *l, const pt_signer *signer, int cancel_fd, int64_t deadline_ms,
                       char *err, size_t errlen);
 
 #endif

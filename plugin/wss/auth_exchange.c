@@ -45,8 +45,8 @@ static int auth_read(wss_link *l, const char *step, int cancel_fd, int64_t deadl
             return ptu_err(err, errlen, PT_ETIMEDOUT,
                            "wss auth: no %s within the dial timeout", step);
         if (rc != PT_OK)
-            return ptu_err(err, errlen, rc, "wss auth: %s",
-                           rc == PT_ECLOSED ? "cancelled" : "poll failed");
+            return ptu_err(err, errlen, rc, "wss auth: %s while waiting for the %s",
+                           rc == PT_ECLOSED ? "cancelled" : "poll failed", step);
     }
 }
 
@@ -76,7 +76,7 @@ out:
     return rc;
 }
 
-int wss_auth_exchange(wss_link *l, const pt_identity *id, int cancel_fd, int64_t deadline_ms,
+int wss_auth_exchange(wss_link *l, const pt_signer *signer, int cancel_fd, int64_t deadline_ms,
                       char *err, size_t errlen)
 {
     wss_msg m;
@@ -94,7 +94,7 @@ int wss_auth_exchange(wss_link *l, const pt_identity *id, int cancel_fd, int64_t
     rc = wss_auth_parse_challenge((const char *)m.data, m.len, &ch, err, errlen);
     if (rc != PT_OK)
         return rc;
-    rc = wss_auth_build_reply(id, &ch, reply, sizeof reply, err, errlen);
+    rc = wss_auth_build_signed_reply(signer, &ch, reply, sizeof reply, err, errlen);
     if (rc < 0)
         return rc;
     rc = send_reply(l, reply, (size_t)rc, cancel_fd, deadline_ms, err, errlen);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "conn.h"
 #include "util.h"
 
@@ -86,6 +87,36 @@ static void ring_push(pt_conn *c, const unsigned char *data, size_t len)
     }
 }
 
+void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
+{
+    pt_rframe *f = &d->f[d->filled++];
+    f->reserved_ = 0;
+    ptu_addr_ipv4(&f->src, 192, 0, 2, 2, 0); /* the synthetic beacon */
+    if (m->len > f->cap) {
+        char why[96];
+        snprintf(why, sizeof why, "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
+                 f->cap);
+        f->len = wss_conn_drop_inbound(c, PT_ETOOLARGE, why);
+        return;
+    }
+    memcpy(f->data, m->data, m->len); /* the one copy, out of the link's receive buffer */
+    f->len = (int32_t)m->len;
+}
+
+/* A data message read from the link: to a free slot of d, else the ring. */
+static void take_binary(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
+{
+    if (m->len == 0) { /* a datagram is 1 byte at least (pilot_transport.h) */
+        wss_conn_drop_inbound(c, PT_OK, "wss: empty binary message dropped");
+        return;
+    }
+    ptu_counters_in(&c->n, m->len);
+    if (d && d->filled < d->n)
+        wss_conn_deliver(c, d, m);
+    else
+        ring_push(c, m->data, m->len);
+}
+
 void wss_conn_rx_update(pt_conn *c)
 {
     int ready = c->rx_kicked || !wss_ring_empty(&c->ring) ||
@@ -137,10 +168,8 @@ void wss_conn_drop_link(pt_conn *c, int code, const char *why)
         return;
     /* Frames that arrived before the drop are still delivered (SPEC 2.8). */
     while (!wss_ring_full(&c->ring) && wss_link_read(c->link, &m, ignore, sizeof ignore) == PT_OK)
-        if (m.kind == WSS_MSG_BINARY) {
-            ptu_counters_in(&c->n, m.len);
-            ring_push(c, m.data, m.len);
-        }
+        if (m.kind == WSS_MSG_BINARY)
+            take_binary(c, NULL, &m);
     ptu_diag_fail_later(&c->diag, code, "wss: connection lost: %s; reconnecting", why);
     wss_conn_set_epoll_sock(c, -1);
     /* Wake anything polling the old socket before it is closed. */
@@ -184,7 +213,7 @@ static void close_cause(const pt_conn *c, const wss_msg *m, char *buf, size_t le
         snprintf(buf + n, len - (size_t)n,
                  ": another connection with node id %u replaced this one (is another "
                  "daemon using this identity?)",
-                 (unsigned)c->id.node_id);
+                 (unsigned)c->signer.node_id);
 }
 
 void wss_conn_close_link(pt_conn *c)
@@ -216,25 +245,11 @@ void wss_conn_close_link(pt_conn *c)
     shutdown(sock, SHUT_WR);
 }
 
-void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m)
-{
-    if (m->len > d->cap) {
-        char why[96];
-        snprintf(why, sizeof why, "wss recv: %zu-byte frame discarded: buffer holds %zu", m->len,
-                 d->cap);
-        d->len = wss_conn_drop_inbound(c, PT_ETOOLARGE, why);
-        return;
-    }
-    if (m->len) /* the one copy, out of the link's receive buffer */
-        memcpy(d->buf, m->data, m->len);
-    d->len = (int)m->len;
-}
-
 void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
 {
     wss_msg m;
     char why[PT_ERRMSG_MAX];
-    while (c->link && ((d && d->len == WSS_CONN_NO_FRAME) || !wss_ring_full(&c->ring))) {
+    while (c->link && ((d && d->filled < d->n) || !wss_ring_full(&c->ring))) {
         int rc = wss_link_read(c->link, &m, why, sizeof why);
         if (rc == WSS_AGAIN) {
             c->rx_drained = 1;
@@ -250,11 +265,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
         wss_keeper_read(&c->keep, ptu_now_ms());
         switch (m.kind) {
         case WSS_MSG_BINARY:
-            ptu_counters_in(&c->n, m.len);
-            if (d && d->len == WSS_CONN_NO_FRAME)
-                wss_conn_deliver(c, d, &m);
-            else
-                ring_push(c, m.data, m.len);
+            take_binary(c, d, &m);
             break;
         case WSS_MSG_TEXT:
             /* Reserved for future control messages: ignored (SPEC 2.6). */

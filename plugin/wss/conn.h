@@ -40,7 +40,10 @@
 
 struct pt_conn {
     wss_config cfg;         /* may hold a proxy password: wiped at free */
-    pt_identity id;         /* our copy of the key, for re-auth: wiped at free */
+    pt_identity id;         /* our copy of the host's key (no signer given), for
+                             * re-auth: wiped at free */
+    pt_signer signer;       /* signs every (re)auth: a copy of the host's signer,
+                             * or one over id (wss_auth_identity_signer) */
     ptu_diag diag;
     ptu_diag_repeat drops;  /* "inbound frames dropped" lines (diag's lock) */
     int close_fd;           /* eventfd: readable from close() on, never drained */
@@ -124,21 +127,23 @@ void wss_conn_send_close(pt_conn *c, int code, const char *reason);
  * beacon sees the end at once.  The link itself stays until free. */
 void wss_conn_close_link(pt_conn *c);
 
-/* recv's buffer, for the first data message a pump reads. */
-#define WSS_CONN_NO_FRAME (-100)
+/* The caller's receive slots (recv: one; recv_many: n), for the data
+ * messages a pump reads first. */
 struct wss_conn_direct {
-    unsigned char *buf;
-    size_t cap;
-    int len;                /* WSS_CONN_NO_FRAME until a message is delivered */
+    pt_rframe *f;
+    size_t n;
+    size_t filled;          /* slots filled so far */
 };
 
-/* Hand a data message straight to recv: d->len becomes its length, or
- * PT_ETOOLARGE when it does not fit (the message is dropped). */
+/* Hand a data message straight to the next free slot of d: its len
+ * becomes the message's length, or PT_ETOOLARGE when it does not fit (the
+ * message is dropped); src the synthetic beacon address. */
 void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m);
 
 /* Read the link until the socket has nothing more (or the ring is full),
- * handling control frames; the first data message goes to d (when given),
- * the rest into the ring. */
+ * handling control frames; the first data messages go to d's free slots
+ * (when d is given), the rest into the ring.  Empty data messages carry
+ * no datagram: they are dropped and counted. */
 void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d);
 
 /* ---- The keeper thread (keeper_thread.c) ---------------------------------- */

@@ -26,6 +26,19 @@
 
 /* ---- Waiting ------------------------------------------------------------- */
 
+int wss_dialer_cancel_fd(const pt_dial_params *p)
+{
+    if (PT_HAS_FIELD(p, pt_dial_params, cancel_fd) && p->abi_minor >= 2 && p->cancel_fd >= 0)
+        return p->cancel_fd;
+    return -1;
+}
+
+int wss_dial_cancelled(int cancel_fd)
+{
+    struct pollfd p = { cancel_fd, POLLIN, 0 };
+    return cancel_fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 int wss_dial_wait(int sock, short events, int cancel_fd, int64_t deadline_ms)
 {
     for (;;) {
@@ -247,6 +260,11 @@ static int setup_easy(wss_dial *d, const wss_dialer *dl, const wss_proxy_choice 
     SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1); /* ALPN: http/1.1 only */
     SET(CURLOPT_ERRORBUFFER, d->curl_err);
     SET(CURLOPT_NOSIGNAL, 1L);
+    /* A cancelled dial does not wait for a name lookup still running in
+     * libcurl's resolver thread: the thread is left to finish and free
+     * its own state (libcurl 8.14: reference counted), so a cancel during
+     * DNS returns at once. */
+    SET(CURLOPT_QUICK_EXIT, 1L);
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_USERAGENT, "pilot-transport/" PACKAGE_VERSION); /* in the CONNECT */
     SET(CURLOPT_CONNECTTIMEOUT_MS, left);
@@ -338,6 +356,8 @@ static int connect_once(wss_dial *d, wss_dialer *dl, const wss_proxy_choice *ch,
 
     /* DNS, TCP, proxy and TLS, interruptible by cancel_fd. */
     rc = PT_OK;
+    if (wss_dial_cancelled(cancel_fd)) /* fired already: not even a DNS lookup */
+        return ptu_err(err, errlen, PT_ECLOSED, "wss dial: cancelled before connecting");
     for (;;) {
         struct curl_waitfd wfd = { cancel_fd, CURL_WAIT_POLLIN, 0 };
         CURLMsg *msg;
@@ -360,7 +380,9 @@ static int connect_once(wss_dial *d, wss_dialer *dl, const wss_proxy_choice *ch,
         curl_multi_poll(d->multi, cancel_fd >= 0 ? &wfd : NULL, cancel_fd >= 0 ? 1 : 0,
                         left > 1000 ? 1000 : (int)left, NULL);
         if (wfd.revents) {
-            rc = ptu_err(err, errlen, PT_ECLOSED, "wss dial: cancelled by close");
+            rc = ptu_err(err, errlen, PT_ECLOSED,
+                         "wss dial: cancelled while connecting to %s:%u (DNS, TCP, proxy, TLS)",
+                         dl->cfg->host, (unsigned)dl->cfg->port);
             break;
         }
     }
@@ -459,7 +481,7 @@ static int wait_failed(int rc, const char *step, const wss_config *cfg, char *er
         return ptu_err(err, errlen, PT_ETIMEDOUT, "wss dial: timed out %s (%s:%u)", step,
                        cfg->host, (unsigned)cfg->port);
     if (rc == PT_ECLOSED)
-        return ptu_err(err, errlen, PT_ECLOSED, "wss dial: cancelled by close");
+        return ptu_err(err, errlen, PT_ECLOSED, "wss dial: cancelled %s", step);
     return ptu_err(err, errlen, rc, "wss dial: poll failed %s", step);
 }
 

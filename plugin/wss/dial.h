@@ -44,8 +44,9 @@ typedef struct wss_dial {
  * the proxy URL, and are wiped (ours) and unset (libcurl's option copies)
  * once connected or failed.  When the proxy refuses proxy-cmd's
  * credentials (HTTP 407 or 401) the command is run again and the CONNECT
- * tried once more.  Returns PT_OK, or PT_ECLOSED ("wss dial: cancelled by
- * close"), PT_ETIMEDOUT, PT_EIO (DNS, TCP), PT_EPROXY (the proxy refused,
+ * tried once more.  Returns PT_OK, or PT_ECLOSED ("wss dial: cancelled
+ * while connecting to host:port ..."; at once, without a DNS lookup, when
+ * cancel_fd is readable already), PT_ETIMEDOUT, PT_EIO (DNS, TCP), PT_EPROXY (the proxy refused,
  * could not be reached, answered garbage, its certificate was refused;
  * proxy-cmd failed), PT_ETLS ("wss dial: TLS: ... (host:port)"),
  * PT_ENOMEM.  The proxy appears in messages as its redacted form. */
@@ -66,6 +67,9 @@ int wss_dial_upgrade(wss_dial *d, const wss_config *cfg, int cancel_fd, int64_t 
  * records in libcurl's buffers that no poll of the socket will show (see
  * dial.c), so it is asked again a few times before it is believed. */
 CURLcode wss_dial_recv(wss_dial *d, void *buf, size_t cap, size_t *n);
+
+/* Whether cancel_fd (-1: none) polls readable now. */
+int wss_dial_cancelled(int cancel_fd);
 
 /* Wait until sock polls for events: PT_OK, PT_ECLOSED when cancel_fd fires
  * first, PT_ETIMEDOUT at the deadline, PT_EIO if poll fails. */

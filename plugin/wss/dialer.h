@@ -36,6 +36,11 @@ typedef struct wss_dialer {
  * PT_OK or PT_ENOMEM ("wss dial: out of memory"). */
 int wss_dialer_init(wss_dialer *dl, const wss_config *cfg, const char *ca_path,
                     ptu_diag *diag, char *err, size_t errlen);
+/* The host's cancel_fd in params, or -1: read only from a host of minor 2
+ * or later (pilot_transport.h), so a zero-filled or 1.0/1.1 struct never
+ * watches descriptor 0. */
+int wss_dialer_cancel_fd(const pt_dial_params *params);
+
 /* Free the session cache and wipe proxy-cmd's output.  Every link dialled
  * with dl must be freed first (their handles use the cache). */
 void wss_dialer_free(wss_dialer *dl);

@@ -39,7 +39,7 @@ static void reconnect(pt_conn *c, int64_t backoff)
     wss_conn_wait(c, -1, 0, -1, (int)delay);
     if (wss_conn_closed(c))
         return;
-    int rc = wss_link_dial(&c->dialer, &c->id, c->close_fd,
+    int rc = wss_link_dial(&c->dialer, &c->signer, c->close_fd,
                            ptu_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &l, err, sizeof err);
     if (rc != PT_OK) {
         if (!wss_conn_closed(c))

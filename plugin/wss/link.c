@@ -226,7 +226,7 @@ int wss_link_flush(wss_link *l, char *err, size_t errlen)
 
 /* ---- Dial ---------------------------------------------------------------- */
 
-int wss_link_dial(wss_dialer *dl, const pt_identity *id, int cancel_fd, int64_t deadline_ms,
+int wss_link_dial(wss_dialer *dl, const pt_signer *signer, int cancel_fd, int64_t deadline_ms,
                   wss_link **out, char *err, size_t errlen)
 {
     const wss_config *cfg = dl->cfg;
@@ -255,7 +255,7 @@ int wss_link_dial(wss_dialer *dl, const pt_identity *id, int cancel_fd, int64_t 
                           errlen);
     if (rc != PT_OK)
         goto fail;
-    rc = wss_auth_exchange(l, id, cancel_fd, deadline_ms, err, errlen);
+    rc = wss_auth_exchange(l, signer, cancel_fd, deadline_ms, err, errlen);
     if (rc != PT_OK)
         goto fail;
     *out = l;

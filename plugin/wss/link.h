@@ -40,14 +40,15 @@ typedef struct wss_msg {
 } wss_msg;
 
 /* Dial: everything from DNS to auth_ok, with the connection's dialer dl
- * (its trust, TLS session cache and proxy state; dial.h), finished by
- * deadline_ms (monotonic milliseconds) or abandoned as soon as cancel_fd
- * polls readable.  On
+ * (its trust, TLS session cache and proxy state; dial.h), authenticating
+ * with signer (auth.h), finished by deadline_ms (monotonic milliseconds)
+ * or abandoned as soon as cancel_fd polls readable, in any step.  On
  * success *out is a live link.  Errors: PT_ECLOSED (cancelled),
  * PT_ETIMEDOUT, PT_EIO (DNS, TCP, upgrade refused), PT_ETLS, PT_EPROXY,
- * PT_EPROTO (wrong subprotocol, malformed challenge), PT_EAUTH (refused),
- * PT_ENOMEM; err says which step failed and why, and never holds a secret. */
-int wss_link_dial(wss_dialer *dl, const pt_identity *id, int cancel_fd, int64_t deadline_ms,
+ * PT_EPROTO (wrong subprotocol, malformed challenge), PT_EAUTH (refused,
+ * or the signer failed), PT_ENOMEM; err says which step failed and why,
+ * and never holds a secret. */
+int wss_link_dial(wss_dialer *dl, const pt_signer *signer, int cancel_fd, int64_t deadline_ms,
                   wss_link **out, char *err, size_t errlen);
 
 /* The socket to poll (POLLIN for read, POLLOUT after WSS_AGAIN on write). */

@@ -45,8 +45,9 @@ typedef struct probe {
     char url[URL_SHOWN_MAX]; /* cfg.url, printable and cut */
 } probe;
 
-/* The codes the header lets probe return; anything else (PT_ENOMEM) is
- * reported as PT_EIO, its detail unchanged. */
+/* The codes the header lets probe return; anything else (PT_EAUTH and
+ * the like cannot come from a connect) is reported as PT_EIO, its detail
+ * unchanged. */
 static int probe_code(int rc)
 {
     switch (rc) {
@@ -58,19 +59,12 @@ static int probe_code(int rc)
     case PT_EPROTO:
     case PT_EOPTION:
     case PT_ECLOSED:
+    case PT_ENOMEM:
     case PT_EINVAL:
         return rc;
     default:
         return PT_EIO;
     }
-}
-
-/* cancel_fd exists only for hosts of minor 2 and later (pilot_transport.h). */
-static int cancel_fd_of(const pt_dial_params *p)
-{
-    if (PT_HAS_FIELD(p, pt_dial_params, cancel_fd) && p->abi_minor >= 2 && p->cancel_fd >= 0)
-        return p->cancel_fd;
-    return -1;
 }
 
 /* A failure of the dial's connect, in the probe's words: its messages
@@ -204,11 +198,8 @@ static int run(probe *pr, char *detail, size_t len)
     int rc;
 
     why[0] = '\0';
-    if (pr->cancel_fd >= 0) { /* fired already: not even a DNS lookup */
-        struct pollfd c = { pr->cancel_fd, POLLIN, 0 };
-        if (poll(&c, 1, 0) > 0)
-            return restate(pr, PT_ECLOSED, why, detail, len);
-    }
+    if (wss_dial_cancelled(pr->cancel_fd)) /* fired already: not even a DNS lookup */
+        return restate(pr, PT_ECLOSED, why, detail, len);
     pr->cfg.tls_resume = 0; /* one connection: no session cache to share */
     rc = trust_roots(pr, why, sizeof why);
     if (rc == PT_OK) {
@@ -279,12 +270,12 @@ int wss_probe(const pt_dial_params *p, int timeout_ms, char *detail, size_t deta
                        "wss probe: the timeout must be positive (got %d ms)", timeout_ms);
     pr = calloc(1, sizeof *pr);
     if (!pr)
-        return ptu_err(detail, detail_len, PT_EIO, "wss probe: out of memory");
+        return ptu_err(detail, detail_len, PT_ENOMEM, "wss probe: out of memory");
     pr->start_ms = ptu_now_ms();
     pr->deadline_ms = pr->start_ms + timeout_ms;
     pr->roots_fd = -1;
     pr->d.sock = CURL_SOCKET_BAD;
-    pr->cancel_fd = cancel_fd_of(p);
+    pr->cancel_fd = wss_dialer_cancel_fd(p);
     ptu_diag_init(&pr->diag, p);
     rc = wss_config_parse(p->options, p->n_options, &pr->cfg, detail, detail_len);
     if (rc == PT_OK) {

@@ -29,12 +29,13 @@
  *                answered garbage, its TLS failed; proxy-cmd failed;
  *   PT_ETLS      the beacon's TLS handshake or certificate;
  *   PT_EIO       resolving or connecting to the beacon (no proxy in the
- *                way), a read or write error, out of memory;
+ *                way), a read or write error;
  *   PT_ETIMEDOUT the budget ran out;
  *   PT_EPROTO    something answered the GET, but not 426: the status line
  *                (printable, cut) is quoted; or it closed without a word;
  *   PT_EOPTION   the options are invalid or name no url;
  *   PT_ECLOSED   cancel_fd fired;
+ *   PT_ENOMEM    out of memory;
  *   PT_EINVAL    params NULL or shorter than 1.0's, timeout_ms <= 0, detail
  *                NULL with detail_len > 0. */
 int wss_probe(const pt_dial_params *params, int timeout_ms, char *detail, size_t detail_len);

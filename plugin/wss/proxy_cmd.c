@@ -214,7 +214,7 @@ int wss_proxy_cmd_run(const char *cmd, int cancel_fd, int64_t deadline_ms, ptu_d
         }
         if (cancel_fd >= 0 && p[3].revents) {
             kill(-pid, SIGKILL);
-            rc = ptu_err(err, errlen, PT_ECLOSED, "wss dial: cancelled by close");
+            rc = ptu_err(err, errlen, PT_ECLOSED, "wss dial: cancelled while running proxy-cmd");
             goto reap;
         }
         if (!out_eof && (p[0].revents || exited))

@@ -1,7 +1,8 @@
 /*
  * wss.c -- the WSS transport plugin: Pilot compat mode (SPEC 2).  The ABI
- * entry points (dial, send, send_many, recv, close, local_addr, poll_fd,
- * stats, last_error, free), the descriptor and its entry symbol.  What
+ * entry points (dial, send, send_many, recv, recv_many, close,
+ * local_addr, poll_fd, stats, last_error, free; probe is probe.c's), the
+ * descriptor and its entry symbol.  What
  * they share with the keeper thread, and the code that reads and writes
  * the link under the connection lock, is in conn.c.
  *
@@ -9,7 +10,8 @@
  * are ready together leave in one TLS write.
  *
  * recv reads the link itself: the first message is copied straight into
- * the caller's buffer; what the link holds behind it is read on, until
+ * the caller's buffer (recv_many: the first n, into its slots, after what
+ * the ring holds); what the link holds behind it is read on, until
  * the socket has nothing more or the ring is full, into the ring (ring.c)
  * that later calls pop.  When the ring fills, whole messages can stay in
  * the link's buffer (several arrive in one TLS record) with nothing on the
@@ -36,6 +38,7 @@
 #include <curl/curl.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "conn.h"
 #include "pilot_transport.h"
 #include "probe.h"
@@ -73,9 +76,42 @@ static void conn_destroy(pt_conn *c)
     free(c);
 }
 
+/* Who signs the auth: the host's signer when params has one (ABI 1.2),
+ * else its identity.  Checks what dial needs of either; *signer is NULL
+ * for the identity.  PT_OK or PT_EINVAL. */
+static int check_credentials(const pt_dial_params *p, const pt_signer **signer, char *err,
+                             size_t errlen)
+{
+    const pt_signer *s = PT_HAS_FIELD(p, pt_dial_params, signer) ? p->signer : NULL;
+    *signer = s;
+    if (s) { /* identity, if also given, is not even read */
+        if (s->struct_size < PT_SIGNER_SIZE_1_2)
+            return ptu_err(err, errlen, PT_EINVAL,
+                           "wss dial: signer struct_size is %u, under the %zu bytes of ABI "
+                           "1.2's pt_signer (set it to sizeof(pt_signer))",
+                           (unsigned)s->struct_size, (size_t)PT_SIGNER_SIZE_1_2);
+        if (!s->sign)
+            return ptu_err(err, errlen, PT_EINVAL, "wss dial: the signer has no sign function");
+        if (s->node_id == 0)
+            return ptu_err(err, errlen, PT_EINVAL,
+                           "wss dial: a node id is required (the signer's node_id is 0)");
+        return PT_OK;
+    }
+    if (!p->identity || !p->identity->has_key)
+        return ptu_err(err, errlen, PT_EINVAL,
+                       "wss dial: an identity key is required (-identity FILE)");
+    if (p->identity->node_id == 0)
+        return ptu_err(err, errlen, PT_EINVAL, "wss dial: a node id is required (-node-id N)");
+    return wss_auth_check_identity(p->identity, err, errlen);
+}
+
+/* Every code and state this plugin returns is defined since ABI 1.0
+ * (pilot_transport.h), so a host of any minor gets them unmapped; the
+ * host's abi_minor decides only whether cancel_fd is read. */
 static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t errlen)
 {
     pt_conn *c;
+    const pt_signer *signer;
     int rc;
     struct epoll_event ev;
 
@@ -84,11 +120,10 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     *out = NULL;
     if (!p || !PT_HAS_FIELD(p, pt_dial_params, log_level))
         return ptu_err(err, errlen, PT_EINVAL, "wss dial: missing or too small dial parameters");
-    if (!p->identity || !p->identity->has_key)
-        return ptu_err(err, errlen, PT_EINVAL,
-                       "wss dial: an identity key is required (-identity FILE)");
-    if (p->identity->node_id == 0)
-        return ptu_err(err, errlen, PT_EINVAL, "wss dial: a node id is required (-node-id N)");
+    rc = check_credentials(p, &signer, err, errlen);
+    if (rc != PT_OK)
+        return rc;
+    int cancel_fd = wss_dialer_cancel_fd(p);
 
     c = calloc(1, sizeof *c);
     if (!c)
@@ -100,7 +135,12 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     rc = wss_config_parse(p->options, p->n_options, &c->cfg, err, errlen);
     if (rc != PT_OK)
         goto fail;
-    c->id = *p->identity;
+    if (signer) {
+        memcpy(&c->signer, signer, sizeof c->signer); /* its struct_size covers it */
+    } else {
+        c->id = *p->identity;
+        wss_auth_identity_signer(&c->id, &c->signer);
+    }
     wss_keeper_init(&c->keep, (int64_t)c->cfg.idle_ping_ms, (int64_t)c->cfg.pong_timeout_ms);
 
     int ring_rc = wss_ring_init(&c->ring, c->cfg.recv_buffer);
@@ -134,8 +174,8 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
                          errlen);
     if (rc != PT_OK)
         goto fail;
-    rc = wss_link_dial(&c->dialer, &c->id, -1, ptu_now_ms() + (int64_t)c->cfg.dial_timeout_ms,
-                       &c->link, err, errlen);
+    rc = wss_link_dial(&c->dialer, &c->signer, cancel_fd,
+                       ptu_now_ms() + (int64_t)c->cfg.dial_timeout_ms, &c->link, err, errlen);
     if (rc != PT_OK)
         goto fail;
     c->state = PT_STATE_CONNECTED;
@@ -148,7 +188,7 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     }
     c->keeper_started = 1;
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: connected to %s:%u as node %u", c->cfg.host,
-                 (unsigned)c->cfg.port, (unsigned)c->id.node_id);
+                 (unsigned)c->cfg.port, (unsigned)c->signer.node_id);
     *out = c;
     return PT_OK;
 
@@ -227,8 +267,12 @@ static int send_frames(pt_conn *c, const pt_frame *f, size_t n)
 /* What send and send_many refuse before queueing anything. */
 static int check_frame(pt_conn *c, const void *buf, size_t len, const char *fn)
 {
-    if (!buf && len)
+    if (!buf)
         return ptu_diag_fail(&c->diag, PT_EINVAL, "wss %s: no buffer", fn);
+    if (len == 0)
+        return ptu_diag_fail(&c->diag, PT_EINVAL,
+                             "wss %s: an empty datagram (len 0): datagrams are 1 byte at least",
+                             fn);
     if (len > PT_MAX_FRAME)
         return ptu_diag_fail(&c->diag, PT_ETOOLARGE, "wss %s: %zu bytes is over the %d-byte limit",
                              fn, len, PT_MAX_FRAME);
@@ -264,15 +308,16 @@ static int wss_send_many(pt_conn *c, const pt_frame *frames, size_t n)
     return send_frames(c, frames, n);
 }
 
-static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout_ms)
+/* recv and recv_many: wait up to timeout_ms (without the lock) for the
+ * first datagram, then take what is ready -- from the ring, then (one
+ * pump) from the link -- into f[0..n), all under one hold of the lock.
+ * Returns how many slots were filled, or PT_ETIMEDOUT or PT_ECLOSED. */
+static int recv_frames(pt_conn *c, pt_rframe *f, size_t n, int timeout_ms)
 {
     int64_t deadline = timeout_ms > 0 ? ptu_now_ms() + timeout_ms : 0;
+    struct wss_conn_direct d = { f, n, 0 };
     int rc;
 
-    if (!c)
-        return PT_EINVAL;
-    if (!buf && cap)
-        return ptu_diag_fail(&c->diag, PT_EINVAL, "wss recv: no buffer");
     pthread_mutex_lock(&c->lock);
     c->readers++;
     for (;;) {
@@ -285,25 +330,29 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
             wss_conn_rx_update(c);
         }
         if (!wss_ring_empty(&c->ring)) {
-            struct wss_conn_direct d = { buf, cap, WSS_CONN_NO_FRAME };
-            wss_msg m = { .kind = WSS_MSG_BINARY };
-            m.data = wss_ring_peek(&c->ring, &m.len);
             if (wss_ring_full(&c->ring))
                 wss_keeper_behind(&c->keep, ptu_now_ms()); /* the host reads again */
-            wss_conn_deliver(c, &d, &m);
-            wss_ring_pop(&c->ring);
+            while (d.filled < n && !wss_ring_empty(&c->ring)) {
+                wss_msg m = { .kind = WSS_MSG_BINARY };
+                m.data = wss_ring_peek(&c->ring, &m.len);
+                wss_conn_deliver(c, &d, &m);
+                wss_ring_pop(&c->ring);
+            }
+            /* Slots to spare and the ring empty: what the link holds
+             * behind it is newer, and ready too. */
+            if (d.filled < n && c->state == PT_STATE_CONNECTED && !c->rx_drained)
+                wss_conn_pump(c, &d);
             wss_conn_rx_update(c); /* more in the ring or the link: stays readable */
-            rc = d.len;
+            rc = (int)d.filled;
             break;
         }
         /* After a read found nothing, wait for the socket before reading
          * again (a poll, 0 ms, always reads). */
         if (c->state == PT_STATE_CONNECTED && (!c->rx_drained || timeout_ms == 0)) {
-            struct wss_conn_direct d = { buf, cap, WSS_CONN_NO_FRAME };
             wss_conn_pump(c, &d);
             wss_conn_rx_update(c);
-            if (d.len != WSS_CONN_NO_FRAME) {
-                rc = d.len;
+            if (d.filled > 0) {
+                rc = (int)d.filled;
                 break;
             }
         }
@@ -332,12 +381,42 @@ static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout
             wss_conn_rx_update(c);
         }
     }
-    if (rc >= 0 && src)
-        ptu_addr_ipv4(src, 192, 0, 2, 2, 0); /* the synthetic beacon */
     c->readers--;
     pthread_mutex_unlock(&c->lock);
     ptu_diag_flush(&c->diag); /* a frame discarded, a drop */
     return rc;
+}
+
+static int wss_recv(pt_conn *c, void *buf, size_t cap, pt_addr *src, int timeout_ms)
+{
+    pt_rframe f = { .data = buf, .cap = cap };
+    int rc;
+
+    if (!c)
+        return PT_EINVAL;
+    if (!buf)
+        return ptu_diag_fail(&c->diag, PT_EINVAL, "wss recv: no buffer");
+    rc = recv_frames(c, &f, 1, timeout_ms);
+    if (rc < 0)
+        return rc;
+    if (f.len >= 0 && src)
+        *src = f.src;
+    return f.len; /* the datagram's length, or PT_ETOOLARGE */
+}
+
+static int wss_recv_many(pt_conn *c, pt_rframe *frames, size_t n, int timeout_ms)
+{
+    if (!c)
+        return PT_EINVAL;
+    if (!frames || n == 0 || n > INT_MAX)
+        return ptu_diag_fail(&c->diag, PT_EINVAL, "wss recv_many: %s",
+                             !frames ? "no frames" : n == 0 ? "no slots (n is 0)"
+                                                            : "more than INT_MAX slots");
+    for (size_t i = 0; i < n; i++)
+        if (!frames[i].data)
+            return ptu_diag_fail(&c->diag, PT_EINVAL, "wss recv_many: slot %zu has no buffer",
+                                 i);
+    return recv_frames(c, frames, n, timeout_ms);
 }
 
 static int wss_close(pt_conn *c)
@@ -381,7 +460,9 @@ static int wss_stats(pt_conn *c, pt_stats *out)
 
 static int wss_last_error(pt_conn *c, char *buf, size_t len)
 {
-    return c ? ptu_diag_get(&c->diag, buf, len) : PT_EINVAL;
+    if (!c || (!buf && len))
+        return PT_EINVAL;
+    return ptu_diag_get(&c->diag, buf, len);
 }
 
 static void wss_free(pt_conn *c)
@@ -415,6 +496,7 @@ static const pt_plugin wss_plugin = {
     .last_error = wss_last_error,
     .free = wss_free,
     .send_many = wss_send_many,
+    .recv_many = wss_recv_many,
     .probe = wss_probe,
 };
 

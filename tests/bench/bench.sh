@@ -33,6 +33,13 @@
 #       LD_PRELOAD shim, two frame counts, the difference divided), and the
 #       footprint of a host process holding one idle connection (WSS
 #       against UDP: mostly the libraries libcurl loads, paid once).
+#   (h) receive cost (recv-cost, issue 12): the CPU of a host's receiving
+#       thread (getrusage RUSAGE_THREAD) per 100k inbound frames of
+#       BENCH_RECV_SIZE bytes, the same flood (bursts of 64 frames queued
+#       for it by a thread of the same process) read one recv per frame
+#       and with recv_many (batches of 32), and the ratio; for udp (from a
+#       second UDP connection) and wss (echoed by raw-tls --ws), "n/a" for
+#       a plugin without recv_many.
 # Then the targets: each with the figure reached and met/missed.
 #
 # Every throughput/RTT figure is run BENCH_RUNS times (default 3) and
@@ -49,11 +56,13 @@
 #   LWS_CLIENT          the libwebsockets client (tests/bench/lws-client.c)
 #   RECONNECT_TIME      the reconnect timer (tests/bench/reconnect-time.c)
 #   CONN_COST           dial time and memory per connection (tests/bench/conn-cost.c)
+#   RECV_COST           receive CPU, recv against recv_many (tests/bench/recv-cost.c)
 #   MALLOC_COUNT        the shim (tests/bench/malloc-count.c) as a .so; when
 #                       unset it is compiled here with $CC, else (e) is skipped
 #   BENCH_RUNS=3  BENCH_OUT=./bench-results.json  BENCH_SIZES="64 1200 16376"
 #   BENCH_SECONDS=1 (pipelined run length)  BENCH_PINGPONG=2000 (frames)
 #   BENCH_DIALS=50 (dials per dial figure)  BENCH_DROPS=5 (reconnects timed)
+#   BENCH_RECV_SIZE=1200 (frame size of the receive-cost figure)
 #
 # Benchmark, not test: nothing here passes or fails on a figure; the exit
 # status is 1 only when a run could not be made at all.
@@ -67,6 +76,7 @@ set -euo pipefail
 : "${LWS_CLIENT:?set LWS_CLIENT (the lws-client program)}"
 : "${RECONNECT_TIME:?set RECONNECT_TIME (the reconnect-time program)}"
 : "${CONN_COST:?set CONN_COST (the conn-cost program)}"
+: "${RECV_COST:?set RECV_COST (the recv-cost program)}"
 export PILOT_TRANSPORT_DIR
 
 RUNS=${BENCH_RUNS:-3}
@@ -77,6 +87,8 @@ PINGPONG=${BENCH_PINGPONG:-2000}
 WINDOW=64
 DIALS=${BENCH_DIALS:-50}
 DROPS=${BENCH_DROPS:-5}
+RECV_SIZE=${BENCH_RECV_SIZE:-1200}
+RECV_BATCH=32 RECV_BURST=64
 NODE=7
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -425,6 +437,32 @@ RSS_WSS=$RSS ANON_WSS=$ANON
 idle_rss idle-udp "$PT_HOST" echo -transport=udp -bind=127.0.0.1:0
 RSS_UDP=$RSS ANON_UDP=$ANON
 
+# ---- (h) receive cost: one recv per frame against recv_many --------------------------
+
+# recv_cost TRANSPORT ARGS...: one recv-cost run; its numeric figures are
+# appended to VALS[rcv-TRANSPORT|name] ("n/a", a plugin without recv_many,
+# is left out: its figure reads as null).
+recv_cost() {
+    local t=$1 out kv k
+    shift
+    out=$("$RECV_COST" --transport="$t" --size="$RECV_SIZE" --batch="$RECV_BATCH" \
+        --burst="$RECV_BURST" "$@" \
+        2>"$TMP/recv-cost.err") || die "recv-cost $t failed: $(cat "$TMP/recv-cost.err")"
+    for kv in $out; do
+        case $kv in
+        *=n/a) ;;
+        recv_cpu_s=* | recv_many_cpu_s=* | frames_per_call=*)
+            k="rcv-$t|${kv%%=*}"
+            VALS[$k]="${VALS[$k]:-} ${kv#*=}" ;;
+        esac
+    done
+}
+for ((r = 1; r <= RUNS; r++)); do
+    recv_cost udp
+    recv_cost wss --port="$RAWWS_PORT" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
+        --node-id="$NODE"
+done
+
 # ---- report ----------------------------------------------------------------------------
 
 # shellcheck disable=SC1003 # tr sees \\ as one backslash
@@ -444,6 +482,9 @@ med() { # KEY METRIC: the median, null when not measured
     median ${VALS[$1|$2]:-}
 }
 dash() { [ "$1" = null ] && echo - || echo "$1"; } # null as "-" in the table
+rmed() { # KEY METRIC: as med, null when the figure was never recorded
+    if [ -n "${VALS[$1|$2]:-}" ]; then med "$1" "$2"; else echo null; fi
+}
 
 # Sizes in ascending order; the round trip of the dial target is the raw
 # TLS ping-pong p50 at the smallest (the auth messages are small).
@@ -615,6 +656,18 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
     echo "host footprint (host process holding one idle connection, VmRSS / RssAnon): wss ${RSS_WSS} / ${ANON_WSS} kB," \
         "udp ${RSS_UDP} / ${ANON_UDP} kB, difference $IDLE_RSS / $IDLE_ANON kB (libraries, paid once)"
     echo
+    echo "receive cost: receiving thread CPU s per 100k inbound $RECV_SIZE B frames (RUSAGE_THREAD;" \
+        "bursts of $RECV_BURST queued), one recv per frame -> recv_many (batch $RECV_BATCH):"
+    for t in udp wss; do
+        if [ "$(rmed "rcv-$t" recv_many_cpu_s)" = null ]; then
+            echo "  $t: $(rmed "rcv-$t" recv_cpu_s) -> n/a (plugin has no recv_many)"
+        else
+            echo "  $t: $(rmed "rcv-$t" recv_cpu_s) -> $(rmed "rcv-$t" recv_many_cpu_s)" \
+                "(ratio $(ratio "$(rmed "rcv-$t" recv_cpu_s)" "$(rmed "rcv-$t" recv_many_cpu_s)");" \
+                "$(rmed "rcv-$t" frames_per_call) frames per recv_many call)"
+        fi
+    done
+    echo
     echo "targets (same run; plugin = WSS plugin -> raw-tls --ws):"
     for i in "${!T_NAME[@]}"; do
         printf '  %-58s %-12s %s\n' "${T_NAME[$i]}" "${T_VERDICT[$i]}" "${T_FIG[$i]}"
@@ -631,6 +684,7 @@ json_stat() { # KEY METRIC: {"median":..,"min":..,"max":..,"runs":[..]}
     runs=$(printf '%s,' ${VALS[$1|$2]})
     printf '{"median":%s,"min":%s,"max":%s,"runs":[%s]}' "$m" "$lo" "$hi" "${runs%,}"
 }
+rjson() { [ -n "${VALS[$1|$2]:-}" ] && json_stat "$1" "$2" || echo null; } # json_stat or null
 json_str() { # a JSON string of $1 (the texts here have no control characters)
     local s=${1//\\/\\\\}
     printf '"%s"' "${s//\"/\\\"}"
@@ -703,6 +757,14 @@ json_str() { # a JSON string of $1 (the texts here have no control characters)
     printf '\n  ],\n'
     printf '  "idle_rss_kb": {"wss": %s, "udp": %s, "wss_anon": %s, "udp_anon": %s, "wss_over_udp": %s, "wss_over_udp_anon": %s},\n' \
         "$RSS_WSS" "$RSS_UDP" "$ANON_WSS" "$ANON_UDP" "$IDLE_RSS" "$IDLE_ANON"
+    printf '  "recv_cost": {"size": %s, "batch": %s, "burst": %s' "$RECV_SIZE" "$RECV_BATCH" "$RECV_BURST"
+    for t in udp wss; do
+        printf ', "%s": {"recv_cpu_s_per_100k_frames": %s, "recv_many_cpu_s_per_100k_frames": %s, "ratio": %s, "frames_per_recv_many_call": %s}' \
+            "$t" "$(rjson "rcv-$t" recv_cpu_s)" "$(rjson "rcv-$t" recv_many_cpu_s)" \
+            "$(ratio "$(rmed "rcv-$t" recv_cpu_s)" "$(rmed "rcv-$t" recv_many_cpu_s)")" \
+            "$(rmed "rcv-$t" frames_per_call)"
+    done
+    printf '},\n'
     printf '  "targets": ['
     sep=
     for i in "${!T_NAME[@]}"; do

@@ -1,6 +1,6 @@
 /*
  * bench_conn.h -- what the benchmark's connection programs share
- * (reconnect-time.c, conn-cost.c): a WSS dial set up from --port --ca
+ * (reconnect-time.c, conn-cost.c, recv-cost.c): a WSS dial set up from --port --ca
  * --identity --node-id, and bench_util.h.
  * Benchmark code, not product.
  */
@@ -35,7 +35,8 @@ static inline void bench_dial_setup(struct bench_dial *b, unsigned long port, co
     snprintf(b->url, sizeof b->url, "wss://127.0.0.1:%lu/v1/compat", port);
     b->opts[0] = (pt_option){ "url", b->url };
     b->opts[1] = (pt_option){ "ca-file", ca };
-    b->dp.struct_size = sizeof b->dp;
+    pt_dial_params init = PT_DIAL_PARAMS_INIT;
+    b->dp = init;
     b->dp.options = b->opts;
     b->dp.n_options = 2;
     b->dp.identity = &b->id;

@@ -58,6 +58,21 @@ done_testing() {
     [ "$tap_failed" -eq 0 ]
 }
 
+# install_build DESTDIR: "make install DESTDIR=..." of this build, by a
+# make of its own outside the jobs of the make check that runs the test;
+# its output in $TMP/install.log, whose end is shown when it fails.  Needs
+# PT_MAKE and PT_BUILDDIR (make check sets them).
+install_build() {
+    local rc=0
+    MAKEFLAGS='' MFLAGS='' $PT_MAKE -s -C "$PT_BUILDDIR" install DESTDIR="$1" \
+        >"$TMP/install.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "# make install failed (exit $rc):"
+        tail -n 20 "$TMP/install.log" | sed 's/^/#   /'
+    fi
+    return "$rc"
+}
+
 # host ARGS...: run the host; stdout in $OUT, stderr in $ERR, status in $RC.
 host() {
     RC=0

@@ -1,4 +1,4 @@
-/* test-ed25519.c -- the public-key-matches-seed check (lib/ed25519.c). */
+/* test-ed25519.c -- the public-key-matches-seed check and signing (lib/ed25519.c). */
 #include "config.h"
 
 #include "ed25519.h"
@@ -82,6 +82,27 @@ TEST(seed_and_public_half_of_one_private_key_match)
     CHECK_EQ_INT(ptu_ed25519_public_matches(priv, priv + 32), 1);
 }
 
+TEST(signatures_are_rfc_8032s)
+{
+    /* RFC 8032 7.1, test 1 (empty message) and test 2 (one byte 0x72). */
+    static const char *const sigs[2][2] = {
+        { "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555",
+          "fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b" },
+        { "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da0",
+          "85ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00" },
+    };
+    static const uint8_t msg2 = 0x72;
+    for (int i = 0; i < 2; i++) {
+        uint8_t sig[64], want[64];
+        char hex[130];
+        snprintf(hex, sizeof hex, "%s%s", sigs[i][0], sigs[i][1]);
+        for (int k = 0; k < 64; k++)
+            sscanf(hex + 2 * k, "%2hhx", &want[k]);
+        ptu_ed25519_sign(seeds[i], pubs[i], i ? &msg2 : NULL, (size_t)i, sig);
+        CHECK(memcmp(sig, want, 64) == 0);
+    }
+}
+
 int main(void)
 {
     load_vectors();
@@ -90,5 +111,6 @@ int main(void)
     RUN(any_flipped_bit_breaks_the_match);
     RUN(all_zero_keys_do_not_match);
     RUN(seed_and_public_half_of_one_private_key_match);
+    RUN(signatures_are_rfc_8032s);
     return tap_done();
 }

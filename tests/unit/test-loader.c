@@ -10,16 +10,20 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "pilot_transport_loader.h"
 #include "tap.h"
+#include "util.h"
 
 static char err[2048];
 static const char *broken_dir, *plugin_dir, *installed_dir;
 static char tmpdir[256], emptydir[300], installed_copy[1024];
+static char seldir[300];  /* the fake probe as udp and wss */
 
 /* Stand d in for the installed directory; NULL puts back the one the
  * program started with. */
@@ -266,8 +270,10 @@ TEST(newer_minor_loads_and_extra_slots_are_hidden)
     if (!p)
         return;
     CHECK_EQ_INT(p->abi_minor, 9);
-    /* The host sees a descriptor of its own size, never past it. */
+    /* The host sees a descriptor of its own size, never past it, with
+     * every slot it knows read from the plugin. */
     CHECK_EQ_INT(p->struct_size, sizeof(pt_plugin));
+    CHECK(p->send_many != NULL && p->recv_many != NULL && p->probe != NULL);
 }
 
 TEST(plugin_built_for_1_0_has_no_send_many)
@@ -278,9 +284,38 @@ TEST(plugin_built_for_1_0_has_no_send_many)
         return;
     CHECK_EQ_INT(p->abi_minor, 0);
     CHECK_EQ_INT(p->struct_size, PT_PLUGIN_V1_0_SIZE);
-    /* Its descriptor stops before send_many: the slot reads NULL. */
+    /* Its descriptor stops before send_many: the slots read NULL. */
     CHECK(p->send_many == NULL);
+    CHECK(p->recv_many == NULL && p->probe == NULL);
     CHECK(p->free != NULL);
+}
+
+TEST(plugin_built_for_1_1_has_no_recv_many_or_probe)
+{
+    const pt_plugin *p = NULL;
+    CHECK_EQ_INT(load("v11", broken_dir, &p), PT_OK);
+    if (!p)
+        return;
+    CHECK_EQ_INT(p->abi_minor, 1);
+    CHECK_EQ_INT(p->struct_size, PT_PLUGIN_SIZE_1_1);
+    CHECK(p->send_many != NULL);
+    /* The fixture sets them past its struct_size: they must not show. */
+    CHECK(p->recv_many == NULL);
+    CHECK(p->probe == NULL);
+}
+
+TEST(descriptor_shorter_than_its_minor_is_refused)
+{
+    const pt_plugin *p = NULL;
+    char want[128];
+    /* Declares 1.2 with 1.1's size: its recv_many and probe are not there. */
+    CHECK_EQ_INT(load("short12", broken_dir, &p), PT_ELOAD);
+    CHECK(p == NULL);
+    snprintf(want, sizeof want, "%u bytes, ABI %d.2 needs at least %zu",
+             (unsigned)PT_PLUGIN_SIZE_1_1, PT_ABI_MAJOR, (size_t)PT_PLUGIN_SIZE_1_2);
+    CHECK_STR_CONTAINS(err, "descriptor too small for the ABI it declares");
+    CHECK_STR_CONTAINS(err, want);
+    CHECK_STR_CONTAINS(err, "pilot-transport-short12.so");
 }
 
 TEST(current_plugins_provide_send_many)
@@ -347,6 +382,312 @@ TEST(addresses_format_as_host_port)
     CHECK_STR_EQ(pt_addr_format(&a, buf, sizeof buf), "[::1]:9000");
 }
 
+
+/* ---- pt_loader_select, against the fakeprobe fixture ----------------------
+ * seldir holds tests/plugins' fakeprobe as pilot-transport-udp.so and
+ * pilot-transport-wss.so; each side's options tell its probe what to
+ * answer (fake-result, fake-detail, fake-delay-ms: tests/plugins/broken.c). */
+
+/* Bounds: lower ones exact, upper ones generous (a busy 2-core machine). */
+static int64_t ceiling_ms(int64_t ms)
+{
+    const char *s = getenv("PT_TIME_SCALE");
+    int scale = s && atoi(s) > 1 ? atoi(s) : 1;
+    return (ms + 3000) * scale;
+}
+
+struct side {
+    pt_dial_params p;
+    pt_option o[8];
+};
+
+/* A side's params from "key", "value", ... NULL; NULL kv: no params. */
+static const pt_dial_params *side(struct side *sd, const char *const *kv)
+{
+    size_t n = 0;
+    if (!kv)
+        return NULL;
+    sd->p = (pt_dial_params)PT_DIAL_PARAMS_INIT;
+    for (; kv[0] && n < 8; kv += 2)
+        sd->o[n++] = (pt_option){ kv[0], kv[1] };
+    sd->p.options = sd->o;
+    sd->p.n_options = n;
+    return &sd->p;
+}
+
+static char sel_mode[16], sel_reason[1024];
+static int64_t sel_ms;
+
+static int select_in(const char *dir, const char *const *udp_kv, const char *const *compat_kv,
+                     int timeout_ms)
+{
+    struct side u, c;
+    pt_select_params sp = { .struct_size = sizeof sp, .timeout_ms = timeout_ms, .dir = dir };
+    sp.udp = side(&u, udp_kv);
+    sp.compat = side(&c, compat_kv);
+    int64_t t0 = ptu_now_ms();
+    int rc = pt_loader_select(&sp, sel_mode, sizeof sel_mode, sel_reason, sizeof sel_reason);
+    sel_ms = ptu_now_ms() - t0;
+    printf("# select: %d %s (%s) in %lld ms\n", rc, sel_mode, sel_reason, (long long)sel_ms);
+    return rc;
+}
+
+static int sel(const char *const *udp_kv, const char *const *compat_kv, int timeout_ms)
+{
+    return select_in(seldir, udp_kv, compat_kv, timeout_ms);
+}
+
+static const char *const UDP_OK[] = { "fake-detail", "udp-beacon-said-hello", NULL };
+static const char *const UDP_SILENT[] = { "fake-result", "timeout", "fake-detail",
+                                          "no DiscoverReply", NULL };
+static const char *const COMPAT_OK[] = { "fake-detail", "426-from-compat", NULL };
+static const char *const COMPAT_IO[] = { "fake-result", "io", "fake-detail",
+                                         "connection refused", NULL };
+
+TEST(select_udp_when_the_udp_beacon_answers)
+{
+    CHECK_EQ_INT(sel(UDP_OK, COMPAT_OK, 2000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "udp");
+    CHECK_STR_CONTAINS(sel_reason, "UDP beacon answered: udp-beacon-said-hello");
+}
+
+TEST(select_wss_when_only_the_compat_beacon_answers)
+{
+    CHECK_EQ_INT(sel(UDP_SILENT, COMPAT_OK, 2000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "wss");
+    CHECK_STR_CONTAINS(sel_reason, "compat beacon answered: 426-from-compat");
+    CHECK_STR_CONTAINS(sel_reason, "UDP beacon: timed out: no DiscoverReply");
+}
+
+TEST(select_wss_when_the_compat_check_fails_at_a_proxy)
+{
+    const char *const compat[] = { "fake-result", "proxy", "fake-detail",
+                                   "proxy refused the CONNECT (403)", NULL };
+    CHECK_EQ_INT(sel(UDP_SILENT, compat, 2000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "wss");
+    CHECK_STR_CONTAINS(sel_reason, "failed at the proxy, the only way out");
+    CHECK_STR_CONTAINS(sel_reason, "proxy refused the CONNECT (403)");
+}
+
+TEST(select_udp_degraded_when_nothing_answers)
+{
+    CHECK_EQ_INT(sel(UDP_SILENT, COMPAT_IO, 2000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "udp");
+    CHECK_STR_CONTAINS(sel_reason, "nothing answered, starting degraded");
+    CHECK_STR_CONTAINS(sel_reason, "UDP beacon: timed out: no DiscoverReply");
+    CHECK_STR_CONTAINS(sel_reason, "compat beacon: I/O error: connection refused");
+}
+
+TEST(a_compat_answer_waits_for_the_udp_probe)
+{
+    const char *const udp[] = { "fake-delay-ms", "400", NULL };
+    CHECK_EQ_INT(sel(udp, COMPAT_OK, 5000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "udp");
+    CHECK(sel_ms >= 400);
+}
+
+TEST(a_udp_answer_cancels_the_compat_probe)
+{
+    const char *const compat[] = { "fake-delay-ms", "60000", NULL };
+    CHECK_EQ_INT(sel(UDP_OK, compat, 60000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "udp");
+    CHECK(sel_ms < ceiling_ms(0));
+}
+
+TEST(the_probes_run_at_the_same_time)
+{
+    const char *const udp[] = { "fake-result", "timeout", "fake-delay-ms", "3000", NULL };
+    const char *const compat[] = { "fake-result", "io", "fake-delay-ms", "3000", NULL };
+    CHECK_EQ_INT(sel(udp, compat, 10000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "udp");
+    /* One after the other would take 6 s. */
+    CHECK(sel_ms >= 3000);
+    CHECK(sel_ms < 6000);
+}
+
+TEST(the_budget_defaults_to_3000_ms)
+{
+    const char *const udp[] = { NULL }; /* its detail tells the budget */
+    CHECK_EQ_INT(sel(udp, NULL, 0), PT_OK);
+    CHECK_STR_CONTAINS(sel_reason, "fake probe answered (budget 3000 ms)");
+    CHECK_EQ_INT(sel(udp, NULL, -5), PT_OK);
+    CHECK_STR_CONTAINS(sel_reason, "(budget 3000 ms)");
+    CHECK_EQ_INT(sel(udp, NULL, 1234), PT_OK);
+    CHECK_STR_CONTAINS(sel_reason, "(budget 1234 ms)");
+}
+
+TEST(a_side_without_params_is_not_asked)
+{
+    CHECK_EQ_INT(sel(NULL, COMPAT_OK, 2000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "wss");
+    CHECK_STR_CONTAINS(sel_reason, "UDP beacon: not asked");
+    CHECK_EQ_INT(sel(NULL, NULL, 2000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "udp");
+    CHECK_STR_CONTAINS(sel_reason, "starting degraded");
+}
+
+TEST(a_missing_plugin_counts_as_not_answering)
+{
+    char dir[400], from[512], to[512];
+    snprintf(dir, sizeof dir, "%s/only-wss", tmpdir);
+    snprintf(from, sizeof from, "%s/pilot-transport-fakeprobe.so", broken_dir);
+    snprintf(to, sizeof to, "%s/pilot-transport-wss.so", dir);
+    CHECK_EQ_INT(mkdir(dir, 0700), 0);
+    copy_file(from, to);
+    unsetenv("PILOT_TRANSPORT_DIR"); /* no udp anywhere */
+    set_installed_dir(emptydir);
+    CHECK_EQ_INT(select_in(dir, UDP_OK, COMPAT_OK, 2000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "wss");
+    CHECK_STR_CONTAINS(sel_reason, "UDP beacon: no udp plugin: no plugin for transport");
+    setenv("PILOT_TRANSPORT_DIR", plugin_dir, 1);
+    set_installed_dir(NULL);
+    unlink(to);
+    rmdir(dir);
+}
+
+TEST(a_plugin_without_probe_counts_as_not_answering)
+{
+    char dir[400], from[512], to[512];
+    snprintf(dir, sizeof dir, "%s/v11-udp", tmpdir);
+    CHECK_EQ_INT(mkdir(dir, 0700), 0);
+    snprintf(from, sizeof from, "%s/pilot-transport-v11.so", broken_dir);
+    snprintf(to, sizeof to, "%s/pilot-transport-udp.so", dir);
+    copy_file(from, to);
+    snprintf(from, sizeof from, "%s/pilot-transport-fakeprobe.so", broken_dir);
+    snprintf(to, sizeof to, "%s/pilot-transport-wss.so", dir);
+    copy_file(from, to);
+    CHECK_EQ_INT(select_in(dir, UDP_OK, COMPAT_OK, 2000), PT_OK);
+    CHECK_STR_EQ(sel_mode, "wss");
+    CHECK_STR_CONTAINS(sel_reason, "the udp plugin 0.0.0-test (ABI 1.1) has no probe");
+    unlink(to);
+    snprintf(to, sizeof to, "%s/pilot-transport-udp.so", dir);
+    unlink(to);
+    rmdir(dir);
+}
+
+TEST(the_reason_never_holds_credentials)
+{
+    /* The compat side's proxy (as -proxy or PILOT_PROXY would put it), a
+     * percent-encoded one, one in the environment, and a detail that
+     * repeats them and carries userinfo of its own, over two lines. */
+    const char *const compat[] = {
+        "proxy", "http://bob:Sup3rS3cretPw@proxy.example:3128",
+        "proxy-2", "http://dave:p%40ss%21word9@proxy.example",
+        "fake-result", "proxy",
+        "fake-detail", "proxy http://bob:Sup3rS3cretPw@proxy.example:3128 said 407;\n"
+                       "raw Sup3rS3cretPw, decoded p@ss!word9, env envPassw0rd1,\r"
+                       " token (https://t0kenValue99@h/) bare carol:pa55word77@h2:8080",
+        NULL };
+    static const char *const secrets[] = { "Sup3rS3cretPw", "p@ss!word9", "p%40ss%21word9",
+                                           "envPassw0rd1", "t0kenValue99", "pa55word77" };
+    setenv("https_proxy", "http://erin:envPassw0rd1@proxy.example:3128", 1);
+    CHECK_EQ_INT(sel(UDP_SILENT, compat, 2000), PT_OK);
+    unsetenv("https_proxy");
+    CHECK_STR_EQ(sel_mode, "wss");
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        if (strstr(sel_reason, secrets[i])) {
+            printf("# the reason holds %s\n", secrets[i]);
+            CHECK(0);
+        }
+    CHECK_STR_CONTAINS(sel_reason, "http://bob:***@proxy.example:3128");
+    CHECK_STR_CONTAINS(sel_reason, "https://***@h/");
+    CHECK_STR_CONTAINS(sel_reason, "carol:***@h2:8080");
+    CHECK(strchr(sel_reason, '\n') == NULL && strchr(sel_reason, '\r') == NULL);
+    CHECK_STR_CONTAINS(sel_reason, "said 407; raw ***");
+}
+
+TEST(a_reason_that_does_not_fit_is_cut_visibly)
+{
+    struct side u;
+    char mode[4], reason[40];
+    pt_select_params sp = { .struct_size = sizeof sp, .timeout_ms = 2000, .dir = seldir };
+    sp.udp = side(&u, UDP_OK);
+    memset(reason, 'x', sizeof reason);
+    CHECK_EQ_INT(pt_loader_select(&sp, mode, sizeof mode, reason, sizeof reason), PT_OK);
+    CHECK_STR_EQ(mode, "udp");
+    CHECK_EQ_INT(strlen(reason), sizeof reason - 1);
+    CHECK_STR_CONTAINS(reason, "...");
+}
+
+struct delayed_write {
+    int fd, ms;
+};
+
+/* The stimulus, not a synchronisation: write to fd after ms. */
+static void *write_later(void *arg)
+{
+    struct delayed_write *d = arg;
+    poll(NULL, 0, d->ms);
+    if (write(d->fd, "x", 1) != 1)
+        printf("# write_later failed\n");
+    return NULL;
+}
+
+TEST(cancel_fd_in_the_params_cancels_both_probes)
+{
+    const char *const slow[] = { "fake-delay-ms", "60000", NULL };
+    struct side u, c;
+    int fds[2];
+    pthread_t t;
+    struct delayed_write d;
+    pt_select_params sp = { .struct_size = sizeof sp, .timeout_ms = 60000, .dir = seldir };
+
+    CHECK_EQ_INT(pipe(fds), 0);
+    sp.udp = side(&u, slow);
+    sp.compat = side(&c, slow);
+    c.p.cancel_fd = fds[0]; /* either side's cancel_fd cancels the call */
+    d = (struct delayed_write){ fds[1], 300 };
+    CHECK_EQ_INT(pthread_create(&t, NULL, write_later, &d), 0);
+    int64_t t0 = ptu_now_ms();
+    int rc = pt_loader_select(&sp, sel_mode, sizeof sel_mode, sel_reason, sizeof sel_reason);
+    int64_t ms = ptu_now_ms() - t0;
+    pthread_join(t, NULL);
+    printf("# cancelled in %lld ms: %s\n", (long long)ms, sel_reason);
+    CHECK_EQ_INT(rc, PT_ECLOSED);
+    CHECK_STR_EQ(sel_mode, "");
+    CHECK_STR_CONTAINS(sel_reason, "cancelled");
+    CHECK(ms >= 300);
+    CHECK(ms < ceiling_ms(300));
+
+    /* Already readable: at once. */
+    t0 = ptu_now_ms();
+    CHECK_EQ_INT(pt_loader_select(&sp, sel_mode, sizeof sel_mode, sel_reason, sizeof sel_reason),
+                 PT_ECLOSED);
+    CHECK(ptu_now_ms() - t0 < ceiling_ms(0));
+    /* A 1.1 host's params have no cancel_fd: a zero there is not stdin. */
+    c.p.struct_size = PT_DIAL_PARAMS_SIZE_1_0;
+    u.p.struct_size = PT_DIAL_PARAMS_SIZE_1_0;
+    sp.timeout_ms = 200;
+    CHECK_EQ_INT(pt_loader_select(&sp, sel_mode, sizeof sel_mode, sel_reason, sizeof sel_reason),
+                 PT_OK);
+    CHECK_STR_EQ(sel_mode, "udp");
+    CHECK_STR_CONTAINS(sel_reason, "starting degraded");
+    close(fds[0]);
+    close(fds[1]);
+}
+
+TEST(select_refuses_bad_calls)
+{
+    struct side u;
+    char mode[8], reason[256];
+    pt_select_params sp = { .struct_size = sizeof sp, .dir = seldir };
+    CHECK_EQ_INT(pt_loader_select(NULL, mode, sizeof mode, reason, sizeof reason), PT_EINVAL);
+    CHECK_STR_CONTAINS(reason, "no parameters");
+    sp.struct_size = 8;
+    CHECK_EQ_INT(pt_loader_select(&sp, mode, sizeof mode, reason, sizeof reason), PT_EINVAL);
+    CHECK_STR_CONTAINS(reason, "pt_select_params too small");
+    sp.struct_size = sizeof sp;
+    CHECK_EQ_INT(pt_loader_select(&sp, mode, 3, reason, sizeof reason), PT_EINVAL);
+    CHECK_STR_CONTAINS(reason, "mode buffer");
+    CHECK_EQ_INT(pt_loader_select(&sp, NULL, 0, reason, sizeof reason), PT_EINVAL);
+    CHECK_EQ_INT(pt_loader_select(&sp, mode, sizeof mode, NULL, 0), PT_EINVAL);
+    sp.udp = side(&u, UDP_OK);
+    u.p.struct_size = 8;
+    CHECK_EQ_INT(pt_loader_select(&sp, mode, sizeof mode, reason, sizeof reason), PT_EINVAL);
+    CHECK_STR_CONTAINS(reason, "smaller than ABI 1.0");
+    CHECK_STR_EQ(mode, "");
+}
+
 int main(void)
 {
     broken_dir = getenv("PT_TEST_PLUGINS");
@@ -370,6 +711,19 @@ int main(void)
         printf("Bail out! cannot make %s\n", emptydir);
         return 1;
     }
+    snprintf(seldir, sizeof seldir, "%s/select", tmpdir);
+    if (mkdir(seldir, 0700) != 0) {
+        printf("Bail out! cannot make %s\n", seldir);
+        return 1;
+    }
+    {
+        char from[512], to[512];
+        snprintf(from, sizeof from, "%s/pilot-transport-fakeprobe.so", broken_dir);
+        snprintf(to, sizeof to, "%s/pilot-transport-udp.so", seldir);
+        copy_file(from, to);
+        snprintf(to, sizeof to, "%s/pilot-transport-wss.so", seldir);
+        copy_file(from, to);
+    }
     RUN(loads_udp_plugin_from_env_dir);
     RUN(mode_is_case_insensitive);
     RUN(same_plugin_loaded_twice_gives_same_descriptor);
@@ -391,10 +745,35 @@ int main(void)
     RUN(file_that_is_not_a_shared_object_is_refused);
     RUN(newer_minor_loads_and_extra_slots_are_hidden);
     RUN(plugin_built_for_1_0_has_no_send_many);
+    RUN(plugin_built_for_1_1_has_no_recv_many_or_probe);
+    RUN(descriptor_shorter_than_its_minor_is_refused);
     RUN(current_plugins_provide_send_many);
     RUN(list_finds_each_mode_once);
     RUN(every_error_code_has_its_own_text);
     RUN(addresses_format_as_host_port);
+    RUN(select_udp_when_the_udp_beacon_answers);
+    RUN(select_wss_when_only_the_compat_beacon_answers);
+    RUN(select_wss_when_the_compat_check_fails_at_a_proxy);
+    RUN(select_udp_degraded_when_nothing_answers);
+    RUN(a_compat_answer_waits_for_the_udp_probe);
+    RUN(a_udp_answer_cancels_the_compat_probe);
+    RUN(the_probes_run_at_the_same_time);
+    RUN(the_budget_defaults_to_3000_ms);
+    RUN(a_side_without_params_is_not_asked);
+    RUN(a_missing_plugin_counts_as_not_answering);
+    RUN(a_plugin_without_probe_counts_as_not_answering);
+    RUN(the_reason_never_holds_credentials);
+    RUN(a_reason_that_does_not_fit_is_cut_visibly);
+    RUN(cancel_fd_in_the_params_cancels_both_probes);
+    RUN(select_refuses_bad_calls);
+    {
+        char path[512];
+        snprintf(path, sizeof path, "%s/pilot-transport-udp.so", seldir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/pilot-transport-wss.so", seldir);
+        unlink(path);
+        rmdir(seldir);
+    }
     rmdir(emptydir);
     rmdir(tmpdir);
     return tap_done();

@@ -1,29 +1,35 @@
 /*
  * test-udp.c -- the UDP plugin through the loader, on loopback: the
  * transport contract of SPEC §1 (addresses, errors, close semantics, the
- * pollable fd, statistics) as a daemon would rely on it.
+ * pollable fd, statistics) as a daemon would rely on it, and ABI 1.2's
+ * recv_many and dial parameters (cancel_fd, the host's minor).  The probe
+ * is tested against the real beacon in test-udp-probe.c.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "ceiling.h"
 #include "pilot_transport_loader.h"
 #include "tap.h"
 #include "thread_wait.h"
+#include "util.h"
 
 static const pt_plugin *udp;
 static char err[PT_ERRMSG_MAX];
 
 static int dial_opts(const pt_option *opts, size_t n, pt_conn **c)
 {
-    pt_dial_params p;
-    memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
+    pt_dial_params p = PT_DIAL_PARAMS_INIT;
     p.options = opts;
     p.n_options = n;
     err[0] = '\0';
@@ -196,9 +202,8 @@ TEST(bind_to_a_used_port_fails_with_the_reason)
 
 TEST(dial_params_are_checked)
 {
-    pt_dial_params p;
+    pt_dial_params p = PT_DIAL_PARAMS_INIT;
     pt_conn *c = NULL;
-    memset(&p, 0, sizeof p);
     p.struct_size = 4;
     CHECK_EQ_INT(udp->dial(&p, &c, err, sizeof err), PT_EINVAL);
     CHECK_STR_CONTAINS(err, "too small");
@@ -387,6 +392,312 @@ TEST(ipv6_bind_is_dual_stack)
     done(v6);
 }
 
+/* ---- ABI 1.2 ------------------------------------------------------------------ */
+
+TEST(descriptor_is_version_1_2_with_recv_many_and_probe)
+{
+    CHECK_EQ_INT(udp->abi_major, PT_ABI_MAJOR);
+    CHECK_EQ_INT(udp->abi_minor, 2);
+    CHECK(udp->recv_many != NULL);
+    CHECK(udp->probe != NULL);
+    int has_beacon = 0;
+    for (const pt_option_doc *d = udp->options; d->key; d++)
+        has_beacon |= strcmp(d->key, "beacon") == 0 && d->help && strstr(d->help, "probe");
+    CHECK(has_beacon);
+}
+
+/* n slots of cap bytes each, in one static pool. */
+enum { SLOTS = 200, SLOT_CAP = 2048 };
+static unsigned char pool[SLOTS][SLOT_CAP];
+static pt_rframe slots[SLOTS];
+
+static pt_rframe *slots_of(size_t cap)
+{
+    memset(slots, 0, sizeof slots);
+    for (int i = 0; i < SLOTS; i++)
+        slots[i] = (pt_rframe){ .data = pool[i], .cap = cap };
+    return slots;
+}
+
+/* Send frame i (len bytes of the byte i) from a to b. */
+static int send_nth(pt_conn *a, const pt_addr *b, int i, size_t len)
+{
+    unsigned char buf[SLOT_CAP];
+    memset(buf, i, len);
+    return udp->send(a, buf, len, b);
+}
+
+TEST(recv_many_takes_what_is_ready_in_order_with_sources)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b), al = local_of(a);
+    pt_rframe *f = slots_of(SLOT_CAP);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(send_nth(a, &bl, i, 10 + (size_t)i), 10 + i);
+    /* Loopback queues each datagram at the receiver before send returns. */
+    CHECK_EQ_INT(udp->recv_many(b, f, 8, 5000), 5);
+    for (int i = 0; i < 5; i++) {
+        CHECK_EQ_INT(f[i].len, 10 + i);
+        CHECK_EQ_INT(((unsigned char *)f[i].data)[0], i);
+        CHECK_EQ_INT(f[i].src.port, al.port);
+        CHECK(memcmp(f[i].src.ip, "\x7f\0\0\x01", 4) == 0);
+    }
+    CHECK_EQ_INT(f[5].len, 0); /* untouched */
+    pt_stats s = { .struct_size = sizeof s };
+    udp->stats(b, &s);
+    CHECK_EQ_INT(s.frames_in, 5);
+    CHECK_EQ_INT(s.bytes_in, 10 + 11 + 12 + 13 + 14);
+    done(a);
+    done(b);
+}
+
+TEST(recv_many_fills_at_most_n_and_leaves_the_rest)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b);
+    pt_rframe *f = slots_of(SLOT_CAP);
+    for (int i = 0; i < 10; i++)
+        send_nth(a, &bl, i, 20);
+    CHECK_EQ_INT(udp->recv_many(b, f, 4, 5000), 4);
+    CHECK_EQ_INT(((unsigned char *)f[3].data)[0], 3);
+    CHECK_EQ_INT(udp->recv_many(b, f, 4, 5000), 4);
+    CHECK_EQ_INT(((unsigned char *)f[0].data)[0], 4);
+    CHECK_EQ_INT(udp->recv_many(b, f, 4, 5000), 2);
+    CHECK_EQ_INT(((unsigned char *)f[1].data)[0], 9);
+    CHECK_EQ_INT(udp->recv_many(b, f, 4, 0), PT_ETIMEDOUT);
+    done(a);
+    done(b);
+}
+
+/* More than one recvmmsg batch (64) in one call. */
+TEST(recv_many_takes_more_than_one_batch)
+{
+    enum { N = 150 };
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b);
+    pt_rframe *f = slots_of(SLOT_CAP);
+    static unsigned char out[N][100];
+    pt_frame sf[N];
+    for (int i = 0; i < N; i++) {
+        memset(out[i], i, sizeof out[i]);
+        sf[i] = (pt_frame){ out[i], 1 + (size_t)i % 100, &bl };
+    }
+    CHECK_EQ_INT(udp->send_many(a, sf, N), N);
+    CHECK_EQ_INT(udp->recv_many(b, f, SLOTS, 5000), N);
+    for (int i = 0; i < N; i++)
+        if (f[i].len != (int)sf[i].len || ((unsigned char *)f[i].data)[0] != (unsigned char)i) {
+            CHECK_EQ_INT(f[i].len, sf[i].len);
+            CHECK_EQ_INT(((unsigned char *)f[i].data)[0], i);
+            break;
+        }
+    done(a);
+    done(b);
+}
+
+TEST(recv_many_marks_a_datagram_that_does_not_fit_and_goes_on)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b), al = local_of(a);
+    pt_rframe *f = slots_of(50);
+    char msg[PT_ERRMSG_MAX];
+    send_nth(a, &bl, 1, 10);
+    send_nth(a, &bl, 2, 100);
+    send_nth(a, &bl, 3, 50); /* exactly the cap */
+    CHECK_EQ_INT(udp->recv_many(b, f, 8, 5000), 3);
+    CHECK_EQ_INT(f[0].len, 10);
+    CHECK_EQ_INT(f[1].len, PT_ETOOLARGE);
+    CHECK_EQ_INT(f[1].src.port, al.port); /* src is still set */
+    CHECK_EQ_INT(f[2].len, 50);
+    CHECK_EQ_INT(((unsigned char *)f[2].data)[49], 3);
+    CHECK_EQ_INT(udp->last_error(b, msg, sizeof msg), PT_ETOOLARGE);
+    CHECK_STR_CONTAINS(msg, "udp recv_many: 100-byte datagram discarded: buffer holds 50");
+    pt_stats s = { .struct_size = sizeof s };
+    udp->stats(b, &s);
+    CHECK_EQ_INT(s.dropped_in, 1);
+    CHECK_EQ_INT(s.frames_in, 2);
+    done(a);
+    done(b);
+}
+
+/* UDP allows empty datagrams (our send refuses them, a stranger's socket
+ * does not): they are counted and skipped, their slot goes to the next. */
+TEST(recv_many_and_recv_skip_empty_datagrams)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b);
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(bl.port) };
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int raw = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    unsigned char buf[64];
+    pt_rframe *f = slots_of(SLOT_CAP);
+    f[1].cap = 5; /* the third datagram moves up into this slot: too small */
+    CHECK(raw >= 0);
+    send_nth(a, &bl, 1, 10);
+    CHECK_EQ_INT(sendto(raw, "", 0, 0, (struct sockaddr *)&to, sizeof to), 0);
+    send_nth(a, &bl, 3, 30);
+    send_nth(a, &bl, 4, 4);
+    CHECK_EQ_INT(udp->recv_many(b, f, 8, 5000), 3);
+    CHECK_EQ_INT(f[0].len, 10);
+    CHECK_EQ_INT(f[1].len, PT_ETOOLARGE); /* 30 bytes in a 5-byte slot */
+    CHECK_EQ_INT(f[2].len, 4);
+    CHECK_EQ_INT(((unsigned char *)f[2].data)[0], 4);
+    /* recv: an empty datagram alone is no datagram. */
+    CHECK_EQ_INT(sendto(raw, "", 0, 0, (struct sockaddr *)&to, sizeof to), 0);
+    CHECK_EQ_INT(udp->recv(b, buf, sizeof buf, NULL, 0), PT_ETIMEDOUT);
+    send_nth(a, &bl, 5, 7);
+    CHECK_EQ_INT(udp->recv(b, buf, sizeof buf, NULL, 5000), 7);
+    pt_stats s = { .struct_size = sizeof s };
+    udp->stats(b, &s);
+    CHECK_EQ_INT(s.dropped_in, 3); /* two empty, one too large */
+    CHECK_EQ_INT(s.frames_in, 3);
+    close(raw);
+    done(a);
+    done(b);
+}
+
+TEST(recv_many_refuses_bad_arguments)
+{
+    pt_conn *c = dial_bind("127.0.0.1:0");
+    pt_rframe *f = slots_of(SLOT_CAP);
+    char msg[PT_ERRMSG_MAX];
+    CHECK_EQ_INT(udp->recv_many(NULL, f, 1, 0), PT_EINVAL);
+    CHECK_EQ_INT(udp->recv_many(c, NULL, 1, 0), PT_EINVAL);
+    CHECK_EQ_INT(udp->recv_many(c, f, 0, 0), PT_EINVAL);
+    udp->last_error(c, msg, sizeof msg);
+    CHECK_STR_CONTAINS(msg, "n is 0");
+    CHECK_EQ_INT(udp->recv_many(c, f, (size_t)INT_MAX + 1, 0), PT_EINVAL);
+    f[2].data = NULL;
+    CHECK_EQ_INT(udp->recv_many(c, f, 3, 0), PT_EINVAL);
+    udp->last_error(c, msg, sizeof msg);
+    CHECK_STR_CONTAINS(msg, "slot 2 has no buffer");
+    /* recv's own: a NULL buffer, whatever its cap. */
+    CHECK_EQ_INT(udp->recv(c, NULL, 0, NULL, 0), PT_EINVAL);
+    CHECK_EQ_INT(udp->recv(c, NULL, 10, NULL, 0), PT_EINVAL);
+    done(c);
+}
+
+TEST(recv_many_times_out_after_its_timeout_not_before)
+{
+    pt_conn *c = dial_bind("127.0.0.1:0");
+    pt_rframe *f = slots_of(SLOT_CAP);
+    CHECK_EQ_INT(udp->recv_many(c, f, 4, 0), PT_ETIMEDOUT);
+    int64_t t0 = ptu_now_ms();
+    CHECK_EQ_INT(udp->recv_many(c, f, 4, 200), PT_ETIMEDOUT);
+    int64_t took = ptu_now_ms() - t0;
+    CHECK(took >= 200);
+    CHECK(took <= ceiling_for(200));
+    done(c);
+}
+
+TEST(recv_many_after_close_is_closed)
+{
+    pt_conn *c = dial_bind("127.0.0.1:0");
+    pt_rframe *f = slots_of(SLOT_CAP);
+    udp->close(c);
+    CHECK_EQ_INT(udp->recv_many(c, f, 4, -1), PT_ECLOSED);
+    CHECK_EQ_INT(udp->recv_many(c, f, 4, 0), PT_ECLOSED);
+    udp->free(c);
+}
+
+TEST(close_wakes_a_blocked_recv_many)
+{
+    pt_conn *c = dial_bind("127.0.0.1:0");
+    struct blocked_recv b;
+    CHECK(blocked_recv_many_start(&b, udp, c, slots_of(SLOT_CAP), 8));
+    CHECK_EQ_INT(udp->close(c), PT_OK);
+    CHECK_EQ_INT(blocked_recv_join(&b), PT_ECLOSED);
+    udp->free(c);
+}
+
+TEST(recv_many_waits_for_the_first_datagram)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b);
+    struct blocked_recv t;
+    CHECK(blocked_recv_many_start(&t, udp, b, slots_of(SLOT_CAP), 8));
+    CHECK_EQ_INT(send_nth(a, &bl, 9, 33), 33);
+    CHECK_EQ_INT(blocked_recv_join(&t), 1);
+    CHECK_EQ_INT(slots[0].len, 33);
+    done(a);
+    done(b);
+}
+
+/* Level-triggered: readable while anything is queued, whoever reads how. */
+TEST(poll_fd_stays_readable_until_recv_many_drains)
+{
+    pt_conn *a = dial_bind("127.0.0.1:0"), *b = dial_bind("127.0.0.1:0");
+    pt_addr bl = local_of(b);
+    pt_rframe *f = slots_of(SLOT_CAP);
+    struct pollfd p = { udp->poll_fd(b), POLLIN, 0 };
+    for (int i = 0; i < 3; i++)
+        send_nth(a, &bl, i, 8);
+    CHECK_EQ_INT(poll(&p, 1, 5000), 1);
+    CHECK_EQ_INT(udp->recv_many(b, f, 1, 0), 1);
+    CHECK_EQ_INT(poll(&p, 1, 0), 1);
+    CHECK_EQ_INT(poll(&p, 1, 0), 1); /* polling does not consume it */
+    CHECK_EQ_INT(udp->recv_many(b, f, 8, 0), 2);
+    CHECK_EQ_INT(poll(&p, 1, 0), 0);
+    done(a);
+    done(b);
+}
+
+/* ---- Dial parameters of ABI 1.2 ---------------------------------------------- */
+
+TEST(a_fired_cancel_fd_abandons_the_dial)
+{
+    pt_dial_params p = PT_DIAL_PARAMS_INIT;
+    pt_option o = { "bind", "127.0.0.1:0" };
+    pt_conn *c = (pt_conn *)1;
+    int cancel = eventfd(1, EFD_CLOEXEC); /* readable */
+    CHECK(cancel >= 0);
+    p.options = &o;
+    p.n_options = 1;
+    p.cancel_fd = cancel;
+    CHECK_EQ_INT(udp->dial(&p, &c, err, sizeof err), PT_ECLOSED);
+    CHECK(c == NULL);
+    CHECK_STR_CONTAINS(err, "cancelled (cancel_fd)");
+    close(cancel);
+}
+
+/* A host of minor 1 has no cancel_fd: whatever the bytes there say (a
+ * zero-filled struct says 0, a valid descriptor), they are not read. */
+TEST(cancel_fd_is_ignored_for_a_host_of_minor_1)
+{
+    pt_dial_params p = PT_DIAL_PARAMS_INIT;
+    pt_option o = { "bind", "127.0.0.1:0" };
+    pt_conn *c = NULL;
+    int cancel = eventfd(1, EFD_CLOEXEC);
+    CHECK(cancel >= 0);
+    p.options = &o;
+    p.n_options = 1;
+    p.cancel_fd = cancel;
+    p.abi_minor = 1;
+    CHECK_EQ_INT(udp->dial(&p, &c, err, sizeof err), PT_OK);
+    done(c);
+    c = NULL;
+    p.abi_minor = 2;
+    p.struct_size = PT_DIAL_PARAMS_SIZE_1_0; /* a 1.1 host's struct ends before */
+    CHECK_EQ_INT(udp->dial(&p, &c, err, sizeof err), PT_OK);
+    done(c);
+    close(cancel);
+}
+
+TEST(bad_beacon_values_are_refused_at_dial)
+{
+    const char *bad[] = { "127.0.0.1", "127.0.0.1:0", ":9001", "::1:9001", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pt_option o = { "beacon", bad[i] };
+        pt_conn *c = NULL;
+        CHECK_EQ_INT(dial_opts(&o, 1, &c), PT_EOPTION);
+        CHECK_STR_CONTAINS(err, "udp dial: option \"beacon\"");
+        done(c);
+    }
+    pt_option ok[2] = { { "bind", "127.0.0.1:0" }, { "beacon", "beacon.invalid:9001" } };
+    pt_conn *c = NULL;
+    CHECK_EQ_INT(dial_opts(ok, 2, &c), PT_OK); /* a name: not resolved by dial */
+    done(c);
+}
+
 static int log_lines;
 static char log_last[PT_ERRMSG_MAX];
 static void logger(void *ud, int level, const char *msg)
@@ -401,10 +712,8 @@ static void logger(void *ud, int level, const char *msg)
 TEST(log_callback_gets_lines_at_its_level_only)
 {
     pt_option o = { "bind", "127.0.0.1:0" };
-    pt_dial_params p;
+    pt_dial_params p = PT_DIAL_PARAMS_INIT;
     pt_conn *c = NULL;
-    memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
     p.options = &o;
     p.n_options = 1;
     p.log = logger;
@@ -447,5 +756,20 @@ int main(void)
     RUN(stats_never_fill_part_of_a_field);
     RUN(ipv6_bind_is_dual_stack);
     RUN(log_callback_gets_lines_at_its_level_only);
+    RUN(descriptor_is_version_1_2_with_recv_many_and_probe);
+    RUN(recv_many_takes_what_is_ready_in_order_with_sources);
+    RUN(recv_many_fills_at_most_n_and_leaves_the_rest);
+    RUN(recv_many_takes_more_than_one_batch);
+    RUN(recv_many_marks_a_datagram_that_does_not_fit_and_goes_on);
+    RUN(recv_many_and_recv_skip_empty_datagrams);
+    RUN(recv_many_refuses_bad_arguments);
+    RUN(recv_many_times_out_after_its_timeout_not_before);
+    RUN(recv_many_after_close_is_closed);
+    RUN(close_wakes_a_blocked_recv_many);
+    RUN(recv_many_waits_for_the_first_datagram);
+    RUN(poll_fd_stays_readable_until_recv_many_drains);
+    RUN(a_fired_cancel_fd_abandons_the_dial);
+    RUN(cancel_fd_is_ignored_for_a_host_of_minor_1);
+    RUN(bad_beacon_values_are_refused_at_dial);
     return tap_done();
 }

@@ -751,6 +751,103 @@ TEST(reply_messages_hold_no_key_material)
     CHECK(printable(err));
 }
 
+/* ---- Reply through a signer (ABI 1.2) ---------------------------------- */
+
+/* A host's signer over test_identity's key: counts its calls, keeps the
+ * text it was given, fails with fail when that is non-zero. */
+static struct {
+    pt_identity key;
+    int calls, fail;
+    char text[WSS_AUTH_SIGNED_MAX];
+} host;
+
+static int host_sign(void *userdata, const uint8_t *message, size_t length,
+                     uint8_t signature[64])
+{
+    (void)userdata;
+    host.calls++;
+    snprintf(host.text, sizeof host.text, "%.*s", (int)length, (const char *)message);
+    if (host.fail)
+        return host.fail;
+    ed25519_sha512_sign(host.key.public_key, host.key.private_key, length, message, signature);
+    return 0;
+}
+
+static pt_signer host_signer(uint32_t node_id)
+{
+    pt_signer s = { .struct_size = sizeof s, .node_id = node_id, .sign = host_sign };
+    memset(&host, 0, sizeof host);
+    host.key = test_identity(node_id);
+    memcpy(s.public_key, host.key.public_key, sizeof s.public_key);
+    return s;
+}
+
+static int build_signed(const pt_signer *s, const wss_challenge *ch, char *out, size_t cap)
+{
+    err[0] = '\0';
+    return wss_auth_build_signed_reply(s, ch, out, cap, err, sizeof err);
+}
+
+/* Ed25519 is deterministic: the same key signs the same reply. */
+TEST(signed_reply_is_the_identitys_reply_signed_once_by_the_host)
+{
+    pt_identity id = test_identity(42);
+    pt_signer s = host_signer(42);
+    wss_challenge ch = challenge(NONCE, 1, 1700000000);
+    char want[WSS_AUTH_REPLY_MAX], got[WSS_AUTH_REPLY_MAX], text[WSS_AUTH_SIGNED_MAX];
+    CHECK(build(&id, &ch, want, sizeof want) > 0);
+    CHECK_EQ_INT(build_signed(&s, &ch, got, sizeof got), strlen(want));
+    CHECK_STR_EQ(got, want);
+    CHECK_EQ_INT(host.calls, 1);
+    CHECK(wss_auth_signed_text(42, &ch, text, sizeof text) > 0);
+    CHECK_STR_EQ(host.text, text);
+}
+
+TEST(signed_reply_refuses_a_signer_that_cannot_sign)
+{
+    pt_signer s = host_signer(42);
+    wss_challenge ch = challenge(NONCE, 1, 1700000000);
+    char out[WSS_AUTH_REPLY_MAX] = "x";
+    host.fail = 7;
+    CHECK_EQ_INT(build_signed(&s, &ch, out, sizeof out), PT_EAUTH);
+    CHECK_STR_EQ(err, "wss auth: the signer could not sign the challenge (sign returned 7)");
+    CHECK_STR_EQ(out, "");
+    CHECK_EQ_INT(host.calls, 1);
+}
+
+/* A signature of another key than the signer names is caught before it
+ * goes out. */
+TEST(signed_reply_refuses_a_signature_that_does_not_match_the_public_key)
+{
+    pt_signer s = host_signer(42);
+    wss_challenge ch = challenge(NONCE, 0, 0);
+    char out[WSS_AUTH_REPLY_MAX];
+    s.public_key[0] ^= 1;
+    CHECK_EQ_INT(build_signed(&s, &ch, out, sizeof out), PT_EAUTH);
+    CHECK_STR_CONTAINS(err, "the signer's signature does not match its public key (node 42)");
+    CHECK_STR_EQ(out, "");
+    check_no_secrets(err);
+}
+
+TEST(signed_reply_refuses_a_missing_signer_node_zero_and_bad_arguments)
+{
+    pt_signer s = host_signer(0);
+    wss_challenge ch = challenge(NONCE, 1, 1), bad = challenge("abc", 1, 1);
+    char out[WSS_AUTH_REPLY_MAX];
+    CHECK_EQ_INT(build_signed(NULL, &ch, out, sizeof out), PT_EINVAL);
+    CHECK_STR_EQ(err, "wss auth: no signer");
+    CHECK_EQ_INT(build_signed(&s, &ch, out, sizeof out), PT_EINVAL);
+    CHECK_STR_EQ(err, "wss auth: node id 0 is not allowed");
+    s.node_id = 42;
+    CHECK_EQ_INT(build_signed(&s, &bad, out, sizeof out), PT_EINVAL);
+    CHECK_STR_EQ(err, "wss auth: invalid challenge");
+    CHECK_EQ_INT(build_signed(&s, &ch, out, WSS_AUTH_REPLY_MAX - 1), PT_EINVAL);
+    s.sign = NULL;
+    CHECK_EQ_INT(build_signed(&s, &ch, out, sizeof out), PT_EINVAL);
+    CHECK_STR_EQ(err, "wss auth: no signer");
+    CHECK_EQ_INT(host.calls, 0);
+}
+
 /* ---- auth_ok ----------------------------------------------------------- */
 
 TEST(ok_is_accepted)
@@ -904,6 +1001,11 @@ int main(void)
     RUN(reply_refuses_an_invalid_challenge);
     RUN(reply_refuses_a_small_output_buffer_cleanly);
     RUN(reply_messages_hold_no_key_material);
+
+    RUN(signed_reply_is_the_identitys_reply_signed_once_by_the_host);
+    RUN(signed_reply_refuses_a_signer_that_cannot_sign);
+    RUN(signed_reply_refuses_a_signature_that_does_not_match_the_public_key);
+    RUN(signed_reply_refuses_a_missing_signer_node_zero_and_bad_arguments);
 
     RUN(ok_is_accepted);
     RUN(ok_with_extra_members_and_whitespace_is_accepted);

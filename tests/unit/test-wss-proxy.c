@@ -256,7 +256,7 @@ TEST(close_kills_the_command)
     int64_t t0 = ptu_now_ms();
     CHECK_EQ_INT(run("sleep 60", efd, 30000), PT_ECLOSED);
     CHECK(ptu_now_ms() - t0 < 10000);
-    CHECK_STR_EQ(err, "wss dial: cancelled by close");
+    CHECK_STR_EQ(err, "wss dial: cancelled while running proxy-cmd");
     CHECK_STR_EQ(logged, ""); /* a close is no failure of the command */
     close(efd);
 }
@@ -277,11 +277,9 @@ TEST(a_command_that_cannot_run_says_so)
 
 int main(void)
 {
-    pt_dial_params p;
+    pt_dial_params p = PT_DIAL_PARAMS_INIT;
     char rm[64];
 
-    memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
     p.log = on_log;
     p.log_level = PT_LOG_WARN;
     ptu_diag_init(&diag, &p);

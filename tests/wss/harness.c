@@ -278,6 +278,38 @@ int free_port(void)
     return port;
 }
 
+int listener(int *port, int backlog)
+{
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof sin;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(s, backlog) != 0 ||
+        getsockname(s, (struct sockaddr *)&sin, &sl) != 0) {
+        if (s >= 0)
+            close(s);
+        return -1;
+    }
+    *port = ntohs(sin.sin_port);
+    return s;
+}
+
+int count_threads(void)
+{
+    char line[256];
+    int n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
 int shrink_send_buffer(int port)
 {
     int small = 64 * 1024;
@@ -293,38 +325,48 @@ int shrink_send_buffer(int port)
 
 /* ---- Dialling ----------------------------------------------------------- */
 
-static int dial_params(const beacon *b, const pt_identity *id, const char *const *kv,
-                       pt_log_fn log, void *log_userdata, int level, pt_conn **c)
+void dial_setup_init(dial_setup *d, int port, const pt_identity *id, const char *const *kv)
 {
-    pt_option opts[16];
-    char url[128], ca[600];
     size_t n = 0;
     int have_trust = 0;
-    snprintf(url, sizeof url, "wss://localhost:%d/v1/compat", b ? b->port : 1);
-    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
-    opts[n++] = (pt_option){ "url", url };
-    for (; kv && kv[0]; kv += 2) {
+    memset(d, 0, sizeof *d);
+    snprintf(d->url, sizeof d->url, "wss://localhost:%d/v1/compat", port);
+    snprintf(d->ca, sizeof d->ca, "%s/ca.pem", certs);
+    d->opts[n++] = (pt_option){ "url", d->url };
+    for (; kv && kv[0] && n < 15; kv += 2) {
         if (!strcmp(kv[0], "url"))
-            opts[0].value = kv[1];
+            d->opts[0].value = kv[1];
         else
-            opts[n++] = (pt_option){ kv[0], kv[1] };
+            d->opts[n++] = (pt_option){ kv[0], kv[1] };
         if (!strcmp(kv[0], "tls-trust") || !strcmp(kv[0], "ca-file"))
             have_trust = 1;
     }
     if (!have_trust)
-        opts[n++] = (pt_option){ "ca-file", ca };
-    pt_dial_params p;
-    memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
-    p.options = opts;
-    p.n_options = n;
-    p.identity = id;
-    p.log = log;
-    p.log_userdata = log_userdata;
-    p.log_level = level;
+        d->opts[n++] = (pt_option){ "ca-file", d->ca };
+    pt_dial_params init = PT_DIAL_PARAMS_INIT;
+    d->p = init;
+    d->p.options = d->opts;
+    d->p.n_options = n;
+    d->p.identity = id;
+    d->p.log_level = PT_LOG_ERROR;
+}
+
+int dial_setup_dial(dial_setup *d, pt_conn **c)
+{
     err[0] = '\0';
     *c = NULL;
-    return wss->dial(&p, c, err, sizeof err);
+    return wss->dial(&d->p, c, err, sizeof err);
+}
+
+static int dial_params(const beacon *b, const pt_identity *id, const char *const *kv,
+                       pt_log_fn log, void *log_userdata, int level, pt_conn **c)
+{
+    dial_setup d;
+    dial_setup_init(&d, b ? b->port : 1, id, kv);
+    d.p.log = log;
+    d.p.log_userdata = log_userdata;
+    d.p.log_level = level;
+    return dial_setup_dial(&d, c);
 }
 
 int dial_with(const beacon *b, const pt_identity *id, const char *const *kv, pt_conn **c)
@@ -344,6 +386,24 @@ void done(pt_conn *c)
         wss->close(c);
         wss->free(c);
     }
+}
+
+pt_conn *beacon_and_dial(beacon *b, const char *const *flags, const char *const *kv)
+{
+    pt_conn *c = NULL;
+    memset(b, 0, sizeof *b);
+    if (beacon_start(b, "server", 0, flags) != 0)
+        return NULL; /* it said so */
+    int rc = dial_with(b, &me, kv, &c);
+    if (rc != PT_OK)
+        printf("# dial: %s: %s\n", pt_strerror(rc), err);
+    return c;
+}
+
+void down(beacon *b, pt_conn *c)
+{
+    done(c);
+    beacon_stop(b);
 }
 
 pt_stats stats_of(pt_conn *c)

@@ -82,6 +82,15 @@ void beacon_stop(beacon *b);
  * pick their own), or -1. */
 int free_port(void);
 
+/* A loopback TCP listener on a port of its own (*port), with room for
+ * backlog connections nobody accepts: the kernel completes their TCP
+ * handshakes, and nothing answers them unless the test does.  The
+ * listening descriptor, or -1. */
+int listener(int *port, int backlog);
+
+/* This process's threads (/proc/self/status), -1 if unknown. */
+int count_threads(void);
+
 /* Find this process's TCP socket to 127.0.0.1:port (the plugin's) and
  * give it a 64 KiB send buffer, so that a peer that stops reading blocks
  * its sender after little data (loopback buffers otherwise grow to MiB).
@@ -93,12 +102,31 @@ int shrink_send_buffer(int port);
  * SubjectPublicKeyInfo).  1, or 0 on failure. */
 int spki_pin(const char *file, char *out, size_t cap);
 
+/* The parameters dial_with passes, for a test to change before it dials
+ * (signer, cancel_fd, abi_minor, struct_size): PT_DIAL_PARAMS_INIT with
+ * identity id and options kv ("name", "value", ..., NULL), whose url and
+ * ca-file default to wss://localhost:port/v1/compat and the test CA. */
+typedef struct dial_setup {
+    pt_option opts[16];
+    char url[128], ca[600];
+    pt_dial_params p;
+} dial_setup;
+void dial_setup_init(dial_setup *d, int port, const pt_identity *id, const char *const *kv);
+/* Dial with d->p; err holds the dial's message. */
+int dial_setup_dial(dial_setup *d, pt_conn **c);
+
 /* Dial the beacon as id with options kv ("name", "value", ..., NULL); the
  * url and ca-file default to the beacon and the test CA.  err holds the
  * dial's message. */
 int dial_with(const beacon *b, const pt_identity *id, const char *const *kv, pt_conn **c);
 /* close + free; NULL is fine. */
 void done(pt_conn *c);
+/* Start a beacon (certificate "server", flags) and dial it as `me` with
+ * options kv: the connection, or NULL after a "# ..." line saying what
+ * failed.  down() undoes it, whatever happened. */
+pt_conn *beacon_and_dial(beacon *b, const char *const *flags, const char *const *kv);
+/* done(c), then stop b if it runs. */
+void down(beacon *b, pt_conn *c);
 
 /* ---- The plugin's log --------------------------------------------------------
  *

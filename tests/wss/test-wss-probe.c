@@ -106,26 +106,6 @@ static int logged(const char *s)
 
 /* ---- Listeners of our own ------------------------------------------------------ */
 
-/* A loopback TCP listener on a port of its own: accepts nothing unless a
- * server thread does. */
-static int listener(int *port)
-{
-    struct sockaddr_in sin;
-    socklen_t sl = sizeof sin;
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(s, 8) != 0 ||
-        getsockname(s, (struct sockaddr *)&sin, &sl) != 0) {
-        if (s >= 0)
-            close(s);
-        return -1;
-    }
-    *port = ntohs(sin.sin_port);
-    return s;
-}
-
 /* A plain-TCP server for one connection: reads the request's header
  * block, answers with `answer` (answer_len bytes, 0: nothing) and closes. */
 typedef struct one_shot {
@@ -172,7 +152,7 @@ static int one_shot_probe(one_shot *o, const char *answer, size_t len, const cha
     memset(o, 0, sizeof *o);
     o->answer = answer;
     o->answer_len = len;
-    o->fd = listener(port);
+    o->fd = listener(port, 8);
     if (o->fd < 0)
         return PT_EIO;
     if (pthread_create(&o->thread, NULL, one_shot_main, o) != 0) {
@@ -185,21 +165,6 @@ static int one_shot_probe(one_shot *o, const char *answer, size_t len, const cha
     pthread_join(o->thread, NULL);
     close(o->fd);
     return rc;
-}
-
-/* What this process holds open: descriptors (ch_open_fds) and threads. */
-static int count_threads(void)
-{
-    char line[256];
-    int n = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %d", &n) == 1)
-            break;
-    fclose(f);
-    return n;
 }
 
 /* ---- Direct ---------------------------------------------------------------------- */
@@ -289,7 +254,7 @@ TEST(a_closed_port_is_an_io_error)
 /* A listener that accepts TCP (the kernel does) and never answers TLS. */
 TEST(a_silent_listener_times_out_within_the_budget)
 {
-    int port = 0, fd = listener(&port);
+    int port = 0, fd = listener(&port, 8);
     CHECK(fd >= 0);
     if (fd < 0)
         return;
@@ -377,7 +342,7 @@ TEST(cancel_fd_abandons_a_hanging_probe_promptly)
 {
     static probe_call pc;
     pthread_t t;
-    int port = 0, fd = listener(&port), cancel = eventfd(0, EFD_CLOEXEC);
+    int port = 0, fd = listener(&port, 8), cancel = eventfd(0, EFD_CLOEXEC);
     CHECK(fd >= 0 && cancel >= 0);
     if (fd < 0 || cancel < 0)
         return;

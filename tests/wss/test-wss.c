@@ -41,25 +41,11 @@
  * (and a failed check) if either fails.  down() undoes it. */
 static pt_conn *up(beacon *b, const char *const *flags, const char *const *kv)
 {
-    pt_conn *c = NULL;
-    if (beacon_start(b, "server", 0, flags) != 0) {
-        CHECK(0);
-        return NULL;
-    }
-    int rc = dial_with(b, &me, kv, &c);
-    CHECK_EQ_INT(rc, PT_OK);
-    if (rc != PT_OK)
-        printf("# dial: %s\n", err);
+    pt_conn *c = beacon_and_dial(b, flags, kv);
+    CHECK(c != NULL);
     return c;
 }
 
-static void down(beacon *b, pt_conn *c)
-{
-    done(c);
-    beacon_stop(b);
-}
-
-/* Send a frame and expect it echoed back byte for byte. */
 static int echo_once(pt_conn *c, size_t size, unsigned seed)
 {
     static unsigned char out[PT_MAX_FRAME], in[PT_MAX_FRAME];
@@ -805,6 +791,29 @@ TEST(oversize_send_is_refused)
     down(&b, c);
 }
 
+/* A datagram is 1 byte at least: send and send_many refuse an empty one
+ * (with a buffer) before anything is sent. */
+TEST(empty_send_is_refused)
+{
+    beacon b;
+    pt_conn *c;
+    char msg[PT_ERRMSG_MAX];
+    unsigned char in[16];
+    c = up(&b, NULL, NULL);
+    if (c) {
+        CHECK_EQ_INT(wss->send(c, "x", 0, NULL), PT_EINVAL);
+        CHECK_EQ_INT(wss->last_error(c, msg, sizeof msg), PT_EINVAL);
+        CHECK_STR_CONTAINS(msg, "wss send: an empty datagram (len 0)");
+        CHECK_EQ_INT(wss->send(c, NULL, 0, NULL), PT_EINVAL);
+        pt_frame f[2] = { { "one", 3, NULL }, { "", 0, NULL } };
+        CHECK_EQ_INT(wss->send_many(c, f, 2), PT_EINVAL);
+        CHECK_EQ_INT(wss->recv(c, in, sizeof in, NULL, 200 * scale), PT_ETIMEDOUT);
+        CHECK_EQ_INT(stats_of(c).frames_out, 0);
+        CHECK(echo_once(c, 10, 1)); /* the connection is fine */
+    }
+    down(&b, c);
+}
+
 /* 200 frames of sizes up to 64 KiB in one call: several times the send
  * queue, so it is written in several runs; all echo back in order. */
 TEST(send_many_sends_every_frame_in_order)
@@ -998,9 +1007,7 @@ static void logger_holds_and_the_connection_goes_on(const char *const *flags, co
     snprintf(ca, sizeof ca, "%s/ca.pem", certs);
     opts[0] = (pt_option){ "url", url };
     opts[1] = (pt_option){ "ca-file", ca };
-    pt_dial_params dp;
-    memset(&dp, 0, sizeof dp);
-    dp.struct_size = sizeof dp;
+    pt_dial_params dp = PT_DIAL_PARAMS_INIT;
     dp.options = opts;
     dp.n_options = 2;
     dp.identity = &me;
@@ -1535,6 +1542,7 @@ int main(void)
     RUN(connection_outlives_the_dial_timeout);
     RUN(half_open_connection_is_detected_and_reconnected);
     RUN(oversize_send_is_refused);
+    RUN(empty_send_is_refused);
     RUN(send_many_sends_every_frame_in_order);
     RUN(send_many_refuses_bad_frames_and_a_connection_that_is_down);
     RUN(oversize_inbound_message_drops_and_reconnects);
