@@ -130,6 +130,8 @@ typedef struct pt_addr {
 #define PT_AF_INET6 6
 
 /* One plugin option, e.g. {"url", "wss://beacon.example/v1/compat"}. */
+/* One dial option.  Both members are required: an option with a NULL key
+ * or value fails dial and probe with PT_EOPTION, like an unknown key. */
 typedef struct pt_option {
     const char *key;
     const char *value;
@@ -350,9 +352,14 @@ typedef struct pt_plugin {
      * all were sent.  When an error stops it part way, returns how many
      * frames were sent before it: frames[0..r) went out, the rest did NOT;
      * the next call reports the error itself.  Returns the error code
-     * (as send's) if no frame was sent, and 0 for n == 0.  A bad frame
-     * (NULL data, over PT_MAX_FRAME) fails the call before anything is
-     * sent.  n must not exceed INT_MAX.  Blocks like send; close wakes it. */
+     * (as send's) if no frame was sent, and 0 for n == 0 (frames may then
+     * be NULL).  A frame with NULL data or over PT_MAX_FRAME fails the
+     * call with PT_EINVAL or PT_ETOOLARGE before anything is sent.  A frame
+     * send would refuse for what it carries (len 0; no dst where the
+     * transport needs one) either does the same or ends the call there as
+     * above (the frames before it sent, PT_EINVAL on the next call); hosts
+     * must handle both.  n must not exceed INT_MAX.  Blocks like send;
+     * close wakes it. */
     int (*send_many)(pt_conn *c, const pt_frame *frames, size_t n);
 
     /* ABI 1.2: optional (NULL in older plugins). */

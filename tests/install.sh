@@ -42,6 +42,17 @@ check 0 '^OK transport=udp '
 ok $? "the installed host loads the installed UDP plugin"
 unset OUT
 
+# Plugin authors get the conformance suite with the host: the installed
+# program passes the installed UDP plugin, found by mode as hosts find it.
+RC=0
+# shellcheck disable=SC2086
+PILOT_TRANSPORT_DIR=$inst $PT_RUN "$dest$PT_BINDIR/pilot-transport-conformance" \
+    -slack=$((3 * ${PT_TIME_SCALE:-1}))s -opt bind=127.0.0.1:0 udp >"$TMP/out" 2>"$TMP/err" || RC=$?
+[ "$RC" -eq 0 ] && grep -q '^1\.\.[1-9]' "$TMP/out" && ! grep -q '^not ok' "$TMP/out" &&
+    grep -qF "$inst/pilot-transport-udp.so" "$TMP/out"
+ok $? "the installed pilot-transport-conformance passes the installed UDP plugin (exit $RC)" ||
+    { grep '^not ok' "$TMP/out"; cat "$TMP/err"; } | sed 's/^/#   /'
+
 # rerun COMMAND...: a TAP test, with the install as the tests' installed
 # directory: it must exit 0 with a plan and no "not ok".
 rerun() {

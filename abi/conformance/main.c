@@ -460,6 +460,14 @@ static const struct check *const groups[] = {
     checks_poll, checks_stats, checks_probe, checks_signer,
 };
 
+/* The identity of -identity, wiped when the program exits. */
+static pt_identity id;
+
+static void wipe_identity(void)
+{
+    ptu_wipe(&id, sizeof id);
+}
+
 int main(int argc, char **argv)
 {
     struct flag_list opt_list = { { NULL }, 0 };
@@ -540,8 +548,8 @@ int main(int argc, char **argv)
     }
     base.options = options;
     base.n_options = opt_list.n;
-    static pt_identity id;
     if (identity_path) {
+        atexit(wipe_identity); /* every way out of main, usage errors too */
         if (ptu_identity_load(identity_path, &id, err, sizeof err) != PT_OK) {
             fprintf(stderr, PROG ": %s\n", err);
             return EXIT_USAGE;
@@ -576,13 +584,18 @@ int main(int argc, char **argv)
     char (*paths)[4096] = calloc((size_t)n_targets, sizeof *paths);
     if (!targets || !paths) {
         fprintf(stderr, PROG ": out of memory\n");
+        free(targets);
+        free(paths);
         return EXIT_FAIL;
     }
     for (int i = 0; i < n_targets; i++) {
         targets[i] = base;
         targets[i].arg = argv[next + i];
-        if ((rc = resolve(&targets[i], argv[next + i], dir, paths[i], sizeof paths[i])) != 0)
+        if ((rc = resolve(&targets[i], argv[next + i], dir, paths[i], sizeof paths[i])) != 0) {
+            free(targets);
+            free(paths);
             return rc;
+        }
         targets[i].path = paths[i];
     }
 
@@ -604,6 +617,5 @@ int main(int argc, char **argv)
         printf("# %d of %d checks failed\n", tap_failed, tap_n);
     free(targets);
     free(paths);
-    ptu_wipe(&id, sizeof id);
     return tap_failed ? EXIT_FAIL : 0;
 }

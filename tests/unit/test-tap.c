@@ -35,9 +35,37 @@ TEST(one_failing_check)
     CHECK_EQ_INT(1, 2);
 }
 
-/* Run the three points above in a child; its output in out, its exit
- * status in *status.  0 or -1. */
-static int run_child(char *out, size_t cap, int *status)
+/* A point that never returns. */
+TEST(hangs)
+{
+    CHECK(1);
+    for (;;)
+        pause();
+}
+
+/* The three points above and a skip. */
+static void three_points_and_a_skip(void)
+{
+    RUN(returns_before_any_check);
+    RUN(one_passing_check);
+    RUN(one_failing_check);
+    SKIP(not_here, "a reason");
+    exit(tap_done());
+}
+
+/* A passing point, then one that hangs, with a one-second watchdog. */
+static void a_point_that_hangs(void)
+{
+    tap_point_limit_s = 1;
+    RUN(one_passing_check);
+    RUN(hangs);
+    printf("# not reached\n");
+    exit(tap_done());
+}
+
+/* Run body in a child; its output in out, its exit status in *status.
+ * 0 or -1. */
+static int run_child(void (*body)(void), char *out, size_t cap, int *status)
 {
     int p[2];
     size_t got = 0;
@@ -55,11 +83,7 @@ static int run_child(char *out, size_t cap, int *status)
         close(p[0]);
         close(p[1]);
         tap_n = tap_failed_points = 0;
-        RUN(returns_before_any_check);
-        RUN(one_passing_check);
-        RUN(one_failing_check);
-        SKIP(not_here, "a reason");
-        exit(tap_done());
+        body();
     }
     close(p[1]);
     while (got < cap - 1 && (n = read(p[0], out + got, cap - 1 - got)) > 0)
@@ -71,8 +95,8 @@ static int run_child(char *out, size_t cap, int *status)
 
 /* ---- The tests ----------------------------------------------------------- */
 
-static char out[4096];
-static int status = -1, ran = -1;
+static char out[4096], hung_out[4096];
+static int status = -1, ran = -1, hung_status = -1, hung_ran = -1;
 
 TEST(a_point_where_no_check_ran_fails_and_says_so)
 {
@@ -103,9 +127,19 @@ TEST(failed_points_make_the_program_fail)
     CHECK_EQ_INT(WEXITSTATUS(status), 1);
 }
 
+TEST(a_point_that_hangs_fails_by_name_and_ends_the_program)
+{
+    CHECK_EQ_INT(hung_ran, 0);
+    CHECK_STR_EQ(hung_out, "ok 1 - one_passing_check\n"
+                           "not ok 2 - hangs # hung: killed by the test's watchdog\n");
+    CHECK(WIFEXITED(hung_status));
+    CHECK_EQ_INT(WEXITSTATUS(hung_status), 3);
+}
+
 int main(void)
 {
-    ran = run_child(out, sizeof out, &status);
+    ran = run_child(three_points_and_a_skip, out, sizeof out, &status);
+    hung_ran = run_child(a_point_that_hangs, hung_out, sizeof hung_out, &hung_status);
     printf("# the child's output:\n");
     for (const char *l = out; *l;) {
         const char *nl = strchr(l, '\n');
@@ -118,5 +152,6 @@ int main(void)
     RUN(a_failed_check_fails_its_point);
     RUN(skip_is_its_own_ok_point_with_a_reason);
     RUN(failed_points_make_the_program_fail);
+    RUN(a_point_that_hangs_fails_by_name_and_ends_the_program);
     return tap_done();
 }
