@@ -27,9 +27,13 @@ libdir=${pc%/pkgconfig/pilot-transport.pc}
 # programs find the installed library without LD_LIBRARY_PATH.
 mkdir "$EX"
 cp "$SRCDIR"/examples/Makefile "$SRCDIR"/examples/*.[ch] "$EX"/
+# A library built with sanitizers (make check-asan, check-tsan) needs its
+# host built with them too (ASan's runtime must come first): the build's
+# -fsanitize flags, and nothing else of its flags, go to the examples.
+san=$(printf '%s\n' ${PT_LDFLAGS:-} | grep -- '^-fsanitize=' | tr '\n' ' ')
 rc=0
 PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=${pc%/*} PKG_CONFIG_SYSROOT_DIR=$dest MAKEFLAGS='' MFLAGS='' \
-    ${PT_MAKE:-make} -C "$EX" CFLAGS='-O2 -Werror' LDFLAGS="-Wl,-rpath,$libdir" \
+    ${PT_MAKE:-make} -C "$EX" CFLAGS="-O2 -Werror $san" LDFLAGS="-Wl,-rpath,$libdir $san" \
     >"$TMP/build.log" 2>&1 || rc=$?
 [ "$rc" -eq 0 ] && [ -x "$EX/blocking-host" ] && [ -x "$EX/poll-host" ] &&
     grep -qF -- "-I$dest" "$TMP/build.log" && ! grep -qF -- "$SRCDIR/abi" "$TMP/build.log"
