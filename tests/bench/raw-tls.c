@@ -165,12 +165,6 @@ static ssize_t ra_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
     return r;
 }
 
-/* True when the next pull is served without a recv(). */
-static int ra_buffered(const readahead *ra)
-{
-    return ra->off < ra->len;
-}
-
 /* A read-ahead transport for session s on fd, or NULL (out of memory). */
 static readahead *ra_attach(gnutls_session_t s, int fd)
 {
@@ -798,11 +792,9 @@ static int run_client(const struct opts *o)
                 die("client: nothing moved for %d s (send)", IO_TIMEOUT_S);
             continue;
         }
-        /* An echo is due: one blocking read, then the records read-ahead
-         * already holds (no recv() for those). */
-        do
-            read_record(&c);
-        while (c.received < count && (ra_buffered(ra) || gnutls_record_check_pending(c.s) > 0));
+        /* An echo is due: read one record (from read-ahead when it holds
+         * one, else blocking in recv()), then refill the window at once. */
+        read_record(&c);
     }
     double secs = (double)(now_ns() - start) / 1e9;
     qsort(c.rtt, count, sizeof *c.rtt, bench_cmp_u64);
