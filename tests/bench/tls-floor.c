@@ -4,7 +4,7 @@
  * warns when raw-tls is more than a few percent slower, so the baseline
  * cannot quietly weaken again.  It shares no I/O code with raw-tls: one
  * thread on each side, blocking calls, gnutls_record_recv then
- * gnutls_record_send, and a ten-line read-ahead under GnuTLS (without it
+ * gnutls_record_send, and a short read-ahead under GnuTLS (without it
  * GnuTLS reads each record with two recv() calls).  Benchmark code.
  *
  *   tls-floor server --port=0 --cert=F --key=F
