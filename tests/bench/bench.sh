@@ -694,8 +694,11 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
     echo "(frames/s ratio pipelined, RTT p50 ratio ping-pong; slower by more than $FLOOR_PCT% = WARNING):"
     for i in "${!FLOOR_SIZE[@]}"; do
         if [ "${FLOOR_WHAT[$i]}" = fps ]; then d="raw/floor frames/s"; else d="raw/floor RTT p50"; fi
-        printf '  %-6s %-9s %-19s %6s  (%s%% slower)\n' "${FLOOR_SIZE[$i]}" "${FLOOR_MODE[$i]}" "$d" \
-            "$(dash "${FLOOR_RATIO[$i]}")" "${FLOOR_SLOWER[$i]}"
+        printf '  %-6s %-9s %-19s %6s  (%s)\n' "${FLOOR_SIZE[$i]}" "${FLOOR_MODE[$i]}" "$d" \
+            "$(dash "${FLOOR_RATIO[$i]}")" "$(awk -v v="${FLOOR_SLOWER[$i]}" 'BEGIN {
+                if (v == "null") print "not measured"
+                else if (v + 0 < 0) printf "%.1f%% faster\n", -v
+                else printf "%.1f%% slower\n", v }')"
     done
     for i in "${!FLOOR_SIZE[@]}"; do
         [ "${FLOOR_WARN[$i]}" = 1 ] || continue
