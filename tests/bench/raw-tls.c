@@ -96,8 +96,8 @@ static void set_nodelay(int fd)
 
 /* GnuTLS pulls a record as its 5-byte header and then its body: two recv()
  * per record on a bare socket.  This transport serves those pulls from a
- * buffer that one recv() fills with whatever the socket holds.  The fd is
- * blocking: a pull that finds the buffer empty sleeps in recv(). */
+ * buffer that one readv() fills with whatever the socket holds.  The fd is
+ * blocking: a pull that finds the buffer empty sleeps in readv(). */
 typedef struct {
     gnutls_session_t s;
     int fd;
