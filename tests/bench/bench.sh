@@ -11,8 +11,13 @@
 #       send_many batches (echo-bench's default -batch=64) and with
 #       -batch=1 (one send call per frame, what a host without send_many
 #       gets);
-#   (b) raw GnuTLS TLS 1.3 (raw-tls client): one record per frame, and
-#       coalesced (corked) writes;
+#   (b) raw GnuTLS TLS 1.3 (raw-tls client), the physical limit every
+#       ratio is taken against: one record per frame, and coalesced
+#       (corked) writes; read-ahead under GnuTLS, blocking reads.  It is
+#       held to the simplest GnuTLS echo (tls-floor, same frames, one
+#       record per frame): a WARNING line when raw-tls is more than
+#       BENCH_FLOOR_PCT percent slower, so the baseline cannot quietly
+#       weaken (a warning, not a failure);
 #   (c) the UDP plugin against "pilot-transport echo -transport=udp";
 #   (d) a libwebsockets client (lws-client: lws_write per writable
 #       callback, real Pilot auth) against raw-tls --ws, the same echo
@@ -42,6 +47,11 @@
 #       a plugin without recv_many.
 # Then the targets: each with the figure reached and met/missed.
 #
+# Pinning: with two or more CPUs and taskset (util-linux), every echo peer
+# runs on the first allowed CPU and every client on the second, so neither
+# takes the other's CPU; otherwise (or with BENCH_PIN=0) nothing is pinned.
+# The table and the JSON say which.
+#
 # Every throughput/RTT figure is run BENCH_RUNS times (default 3) and
 # reported as the median and min-max.  Output: a table on stdout, and every
 # figure with the machine's description in JSON at $BENCH_OUT (default
@@ -53,6 +63,7 @@
 #   PILOT_TRANSPORT_DIR where the plugins are (plugin/.libs)
 #   PT_SRCDIR           the source tree (for tests/wss/make-certs.sh)
 #   RAW_TLS             the raw-tls program (tests/bench/raw-tls.c)
+#   TLS_FLOOR           the simplest GnuTLS echo (tests/bench/tls-floor.c)
 #   LWS_CLIENT          the libwebsockets client (tests/bench/lws-client.c)
 #   RECONNECT_TIME      the reconnect timer (tests/bench/reconnect-time.c)
 #   CONN_COST           dial time and memory per connection (tests/bench/conn-cost.c)
@@ -63,6 +74,7 @@
 #   BENCH_SECONDS=1 (pipelined run length)  BENCH_PINGPONG=2000 (frames)
 #   BENCH_DIALS=50 (dials per dial figure)  BENCH_DROPS=5 (reconnects timed)
 #   BENCH_RECV_SIZE=1200 (frame size of the receive-cost figure)
+#   BENCH_PIN=1 (0: run unpinned)  BENCH_FLOOR_PCT=5 (baseline check)
 #
 # Benchmark, not test: nothing here passes or fails on a figure; the exit
 # status is 1 only when a run could not be made at all.
@@ -73,6 +85,7 @@ set -euo pipefail
 : "${PILOT_TRANSPORT_DIR:?set PILOT_TRANSPORT_DIR (the plugin directory)}"
 : "${PT_SRCDIR:?set PT_SRCDIR (the source tree)}"
 : "${RAW_TLS:?set RAW_TLS (the raw-tls program)}"
+: "${TLS_FLOOR:?set TLS_FLOOR (the tls-floor program)}"
 : "${LWS_CLIENT:?set LWS_CLIENT (the lws-client program)}"
 : "${RECONNECT_TIME:?set RECONNECT_TIME (the reconnect-time program)}"
 : "${CONN_COST:?set CONN_COST (the conn-cost program)}"
@@ -89,6 +102,7 @@ DIALS=${BENCH_DIALS:-50}
 DROPS=${BENCH_DROPS:-5}
 RECV_SIZE=${BENCH_RECV_SIZE:-1200}
 RECV_BATCH=32 RECV_BURST=64
+FLOOR_PCT=${BENCH_FLOOR_PCT:-5}
 NODE=7
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -112,6 +126,37 @@ die() {
 }
 note() { echo "# $*" >&2; }
 
+# ---- pinning ----------------------------------------------------------------
+
+# The first two CPUs this process may run on (Cpus_allowed_list: "0-3,6").
+first_cpus() {
+    local list part lo hi c n=0
+    list=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)
+    IFS=, read -r -a parts <<<"$list"
+    for part in "${parts[@]}"; do
+        lo=${part%-*} hi=${part#*-}
+        for ((c = lo; c <= hi && n < 2; c++, n++)); do
+            echo "$c"
+        done
+    done
+}
+# PIN_PEER / PIN_CLIENT prefix the peers' and the clients' command lines.
+PIN_PEER=() PIN_CLIENT=() PEER_CPU=null CLIENT_CPU=null
+if [ "${BENCH_PIN:-1}" = 0 ]; then
+    PINNING="unpinned (BENCH_PIN=0)"
+elif ! command -v taskset >/dev/null 2>&1; then
+    PINNING="unpinned (no taskset)"
+else
+    mapfile -t CPUS < <(first_cpus)
+    if [ "${#CPUS[@]}" -ge 2 ]; then
+        PEER_CPU=${CPUS[0]} CLIENT_CPU=${CPUS[1]}
+        PIN_PEER=(taskset -c "$PEER_CPU") PIN_CLIENT=(taskset -c "$CLIENT_CPU")
+        PINNING="pinned: echo peers on CPU $PEER_CPU, clients on CPU $CLIENT_CPU (taskset)"
+    else
+        PINNING="unpinned (one CPU)"
+    fi
+fi
+
 # ---- fixtures ---------------------------------------------------------------
 
 CERTS=$TMP/certs
@@ -123,11 +168,13 @@ echo "$NODE $PUB" >"$TMP/registry"
 # start_peer NAME CMD...: start an echo peer whose first stdout line is its
 # READY line; wait for that line (an event, not a sleep).  Sets PEER_PID
 # and PEER_LINE; the peer's stdout stays open on a descriptor until exit.
+# It runs under ${PIN[@]} (taskset execs it: PEER_PID is the peer's).
+PIN=("${PIN_PEER[@]}")
 start_peer() {
     local name=$1 fd line
     shift
     mkfifo "$TMP/$name.fifo"
-    "$@" >"$TMP/$name.fifo" 2>"$TMP/$name.err" &
+    "${PIN[@]}" "$@" >"$TMP/$name.fifo" 2>"$TMP/$name.err" &
     PEER_PID=$!
     PIDS+=("$PEER_PID")
     exec {fd}<"$TMP/$name.fifo"
@@ -148,6 +195,10 @@ RAWWS_PORT=${PEER_LINE#READY port=}
 start_peer raw "$RAW_TLS" server --port=0 --cert="$CERTS/server.pem" --key="$CERTS/server-key.pem"
 RAW_PID=$PEER_PID
 RAW_PORT=${PEER_LINE#READY port=}
+
+start_peer floor "$TLS_FLOOR" server --port=0 --cert="$CERTS/server.pem" --key="$CERTS/server-key.pem"
+FLOOR_PID=$PEER_PID
+FLOOR_PORT=${PEER_LINE#READY port=}
 
 start_peer udpecho "$PT_HOST" echo -transport=udp -bind=127.0.0.1:0
 UDP_PID=$PEER_PID
@@ -176,8 +227,10 @@ cmd_for() {
                     --node-id="$NODE" --count="$4" --size="$2" --window="$3") ;;
     raw-frame) CMD=("$RAW_TLS" client --port="$RAW_PORT" --ca="$CERTS/ca.pem" --count="$4" --size="$2" --window="$3") ;;
     raw-coalesce) CMD=("$RAW_TLS" client --port="$RAW_PORT" --ca="$CERTS/ca.pem" --count="$4" --size="$2" --window="$3" --coalesce) ;;
+    floor) CMD=("$TLS_FLOOR" client --port="$FLOOR_PORT" --ca="$CERTS/ca.pem" --count="$4" --size="$2" --window="$3") ;;
     udp) CMD=("$PT_HOST" echo-bench -transport=udp -bind=127.0.0.1:0 "-peer=$UDP_ADDR" -timeout=1s "${n[@]}") ;;
     esac
+    CMD=("${PIN_CLIENT[@]}" "${CMD[@]}")
 }
 
 peer_of() {
@@ -185,6 +238,7 @@ peer_of() {
     wss-beacon*) echo "$BEACON_PID" ;;
     wss-rawws* | lws-rawws) echo "$RAWWS_PID" ;;
     raw-*) echo "$RAW_PID" ;;
+    floor) echo "$FLOOR_PID" ;;
     udp) echo "$UDP_PID" ;;
     esac
 }
@@ -198,6 +252,7 @@ describe() {
     lws-rawws) echo "libwebsockets -> raw-tls --ws" ;;
     raw-frame) echo "raw TLS, record/frame" ;;
     raw-coalesce) echo "raw TLS, coalesced" ;;
+    floor) echo "simplest GnuTLS echo (floor)" ;;
     udp) echo "UDP plugin -> host echo" ;;
     esac
 }
@@ -297,7 +352,7 @@ plan() {
         'BEGIN { n = int(f * s); if (n < min) n = min; if (n > 5000000) n = 5000000; print n }')
 }
 
-CONFIGS="wss-beacon wss-beacon-b1 wss-rawws wss-rawws-b1 lws-rawws raw-frame raw-coalesce udp"
+CONFIGS="wss-beacon wss-beacon-b1 wss-rawws wss-rawws-b1 lws-rawws raw-frame raw-coalesce floor udp"
 
 for size in $SIZES; do
     todo=()
@@ -341,7 +396,7 @@ done
 declare -A CC
 conn_cost() {
     local kv out
-    out=$("$CONN_COST" --port="$2" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
+    out=$("${PIN_CLIENT[@]}" "$CONN_COST" --port="$2" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
         --node-id="$NODE" --dials="$DIALS" 2>"$TMP/conn-cost.err") ||
         die "conn-cost failed: $(cat "$TMP/conn-cost.err")"
     for kv in $out; do
@@ -351,7 +406,7 @@ conn_cost() {
 conn_cost beacon "$BEACON_PORT"
 conn_cost rawws "$RAWWS_PORT"
 DIAL_BEACON=${CC[beacon|dial_p50_ms]} DIAL_RAWWS=${CC[rawws|dial_p50_ms]}
-hs=$("$RAW_TLS" handshake --port="$RAW_PORT" --ca="$CERTS/ca.pem" --count="$DIALS") ||
+hs=$("${PIN_CLIENT[@]}" "$RAW_TLS" handshake --port="$RAW_PORT" --ca="$CERTS/ca.pem" --count="$DIALS") ||
     die "raw-tls handshake failed"
 HS_P50=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$hs")
 
@@ -359,7 +414,7 @@ HS_P50=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$hs")
 
 # The plugin's first backoff, for the report (nominal; it draws 75%..125%).
 BACKOFF_FIRST=$(sed -n 's/^#define WSS_BACKOFF_FIRST_MS \([0-9]*\).*/\1/p' "$PT_SRCDIR/plugin/wss/keeper.h")
-out=$("$RECONNECT_TIME" --port="$DROP_PORT" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
+out=$("${PIN_CLIENT[@]}" "$RECONNECT_TIME" --port="$DROP_PORT" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
     --node-id="$NODE" --drops="$DROPS" 2>"$TMP/reconnect.err") ||
     die "reconnect-time failed: $(cat "$TMP/reconnect.err")"
 declare -A RC
@@ -368,7 +423,7 @@ for kv in $out; do
 done
 # The same with every redial a full TLS handshake (tls-resume=false): what
 # resuming the session saves a redial, and the beacon a handshake.
-out=$("$RECONNECT_TIME" --port="$DROP_PORT" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
+out=$("${PIN_CLIENT[@]}" "$RECONNECT_TIME" --port="$DROP_PORT" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
     --node-id="$NODE" --drops="$DROPS" --no-resume 2>"$TMP/reconnect-full.err") ||
     die "reconnect-time --no-resume failed: $(cat "$TMP/reconnect-full.err")"
 declare -A RCF
@@ -431,6 +486,7 @@ idle_rss() {
     ANON=$(awk '/^RssAnon:/ { print $2 }' "/proc/$PEER_PID/status")
     kill -TERM "$PEER_PID"
 }
+PIN=("${PIN_CLIENT[@]}") # these hosts are clients
 wss_flags "$BEACON_PORT"
 idle_rss idle-wss "$PT_HOST" echo "${WSS[@]}"
 RSS_WSS=$RSS ANON_WSS=$ANON
@@ -445,7 +501,7 @@ RSS_UDP=$RSS ANON_UDP=$ANON
 recv_cost() {
     local t=$1 out kv k
     shift
-    out=$("$RECV_COST" --transport="$t" --size="$RECV_SIZE" --batch="$RECV_BATCH" \
+    out=$("${PIN_CLIENT[@]}" "$RECV_COST" --transport="$t" --size="$RECV_SIZE" --batch="$RECV_BATCH" \
         --burst="$RECV_BURST" "$@" \
         2>"$TMP/recv-cost.err") || die "recv-cost $t failed: $(cat "$TMP/recv-cost.err")"
     for kv in $out; do
@@ -561,6 +617,28 @@ else
     target "zero heap allocations per frame (steady state)" "not measured (no shim)" null "<=" 0
 fi
 IDLE_ANON=$((ANON_WSS - ANON_UDP)) IDLE_RSS=$((RSS_WSS - RSS_UDP))
+
+# ---- the baseline against the floor ---------------------------------------------------
+
+# raw TLS (record per frame) over the simplest GnuTLS echo, same run, same
+# frames: frames/s pipelined, RTT p50 ping-pong.  The baseline should be at
+# least as fast; more than FLOOR_PCT percent slower is a WARNING (it has
+# lost read-ahead, blocking reads, or similar), never a failure.
+FLOOR_SIZE=() FLOOR_MODE=() FLOOR_WHAT=() FLOOR_RATIO=() FLOOR_SLOWER=() FLOOR_WARN=()
+for size in $SIZES; do
+    for mode in pipelined pingpong; do
+        if [ "$mode" = pipelined ]; then
+            what=fps t=$(ratio "$(med "raw-frame|$mode|$size" fps)" "$(med "floor|$mode|$size" fps)")
+            slower=$(awk -v t="$t" 'BEGIN { if (t == "null") print "null"; else printf "%.1f", (1 / t - 1) * 100 }')
+        else
+            what=p50 t=$(ratio "$(med "raw-frame|$mode|$size" p50)" "$(med "floor|$mode|$size" p50)")
+            slower=$(awk -v t="$t" 'BEGIN { if (t == "null") print "null"; else printf "%.1f", (t - 1) * 100 }')
+        fi
+        FLOOR_SIZE+=("$size") FLOOR_MODE+=("$mode") FLOOR_WHAT+=("$what")
+        FLOOR_RATIO+=("$t") FLOOR_SLOWER+=("$slower")
+        FLOOR_WARN+=("$(awk -v v="$slower" -v lim="$FLOOR_PCT" 'BEGIN { print (v != "null" && v + 0 > lim + 0) ? 1 : 0 }')")
+    done
+done
 CONN_KB=$(worst "<=" "${CC[rawws|first_conn_kb]}" "${CC[rawws|per_conn_kb]}")
 target "idle connection <= 256 KiB resident (above host baseline)" \
     "first ${CC[rawws|first_conn_kb]} KiB, each further ${CC[rawws|per_conn_kb]} KiB private (RssAnon)" \
@@ -573,6 +651,9 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
         "ping-pong = window 1, $PINGPONG frames"
     echo "peer% = echo peer CPU (100 = one core busy); cli = client CPU s/100k frames (incl. start+dial)"
     echo "WSS = the plugin through echo-bench (send_many, batches of up to 64); -batch=1 = one send per frame"
+    echo "$PINNING"
+    echo "raw TLS = the physical limit every ratio is taken against (raw-tls: GnuTLS with read-ahead,"
+    echo "  blocking reads, TCP_NODELAY); floor = the simplest GnuTLS echo (tls-floor), its yardstick"
     echo
     printf '%-6s %-30s %-9s %4s %-27s %9s %9s %9s %5s %6s\n' \
         size test mode win "frames/s median [min-max]" Mbit/s p50_us p99_us peer% cli
@@ -607,6 +688,23 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
                 "$(dash "$(ratio "$b" "$rf")")" "$(dash "$(ratio "$p" "$u")")" \
                 "$(dash "$(ratio "$b" "$u")")"
         done
+    done
+    echo
+    echo "baseline check: raw TLS (record per frame) against the simplest GnuTLS echo, same run"
+    echo "(frames/s ratio pipelined, RTT p50 ratio ping-pong; slower by more than $FLOOR_PCT% = WARNING):"
+    for i in "${!FLOOR_SIZE[@]}"; do
+        if [ "${FLOOR_WHAT[$i]}" = fps ]; then d="raw/floor frames/s"; else d="raw/floor RTT p50"; fi
+        printf '  %-6s %-9s %-19s %6s  (%s)\n' "${FLOOR_SIZE[$i]}" "${FLOOR_MODE[$i]}" "$d" \
+            "$(dash "${FLOOR_RATIO[$i]}")" "$(awk -v v="${FLOOR_SLOWER[$i]}" 'BEGIN {
+                if (v == "null") print "not measured"
+                else if (v + 0 < 0) printf "%.1f%% faster\n", -v
+                else printf "%.1f%% slower\n", v }')"
+    done
+    for i in "${!FLOOR_SIZE[@]}"; do
+        [ "${FLOOR_WARN[$i]}" = 1 ] || continue
+        echo "WARNING: the raw TLS baseline is ${FLOOR_SLOWER[$i]}% slower than the simplest GnuTLS echo" \
+            "(${FLOOR_SIZE[$i]} B ${FLOOR_MODE[$i]}): every ratio against it is flattered; repeat the run" \
+            "on a quiet machine before suspecting raw-tls.c"
     done
     echo
     echo "cost: client CPU s per 100k frames, pipelined (median; process start and dial included):"
@@ -694,8 +792,10 @@ json_str() { # a JSON string of $1 (the texts here have no control characters)
     printf '{\n  "generated": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     printf '  "machine": {"cpu_model": "%s", "cores": %s, "kernel": "%s", "gnutls": "%s", "libwebsockets": "%s"},\n' \
         "$CPU_MODEL" "$CORES" "$KERNEL" "$GNUTLS_V" "$LWS_V"
-    printf '  "params": {"runs": %s, "window": %s, "seconds_per_run": %s, "pingpong_frames": %s, "dials": %s, "drops": %s},\n' \
+    printf '  "params": {"runs": %s, "window": %s, "seconds_per_run": %s, "pingpong_frames": %s, "dials": %s, "drops": %s,\n' \
         "$RUNS" "$WINDOW" "$SECONDS_PER_RUN" "$PINGPONG" "$DIALS" "$DROPS"
+    printf '             "pinning": {"peer_cpu": %s, "client_cpu": %s, "text": %s}, "floor_warn_pct": %s},\n' \
+        "$PEER_CPU" "$CLIENT_CPU" "$(json_str "$PINNING")" "$FLOOR_PCT"
     printf '  "results": [\n'
     sep=
     for k in "${KEYS[@]}"; do
@@ -728,6 +828,15 @@ json_str() { # a JSON string of $1 (the texts here have no control characters)
                 "$(ratio "$(med "wss-rawws|$mode|$size" p50)" "$(med "raw-frame|$mode|$size" p50)")"
             sep=$',\n'
         done
+    done
+    printf '\n  ],\n'
+    printf '  "baseline_check": ['
+    sep=
+    for i in "${!FLOOR_SIZE[@]}"; do
+        printf '%s\n    {"size": %s, "mode": "%s", "metric": "%s", "raw_tls_over_floor": %s, "raw_tls_slower_pct": %s, "warning": %s}' \
+            "$sep" "${FLOOR_SIZE[$i]}" "${FLOOR_MODE[$i]}" "${FLOOR_WHAT[$i]}" "${FLOOR_RATIO[$i]}" \
+            "${FLOOR_SLOWER[$i]}" "$([ "${FLOOR_WARN[$i]}" = 1 ] && echo true || echo false)"
+        sep=,
     done
     printf '\n  ],\n'
     printf '  "dial": {"dials": %s, "wss_beacon_dial_ms_p50": %s, "wss_raw_ws_dial_ms_p50": %s, "wss_beacon_first_dial_ms": %s, "wss_raw_ws_first_dial_ms": %s, "raw_tls_handshake_ms_p50": %s, "raw_tls_rtt_ms_p50": %s, "target_ms": %s},\n' \

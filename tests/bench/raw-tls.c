@@ -36,8 +36,14 @@
  *       for "localhost"), then close.  Prints
  *         RESULT handshakes=N p50_ms=P p99_ms=Q min_ms=M
  *
- * The client runs on one thread with a non-blocking socket and poll(), so a
- * large window cannot deadlock against the echo.
+ * It is the benchmark's physical limit, so it is written like the fastest
+ * plain GnuTLS program a reader could write (a weak baseline flatters every
+ * ratio): blocking sockets, no poll() per read, and read-ahead under GnuTLS
+ * (one recv() takes in as many records as the socket holds; GnuTLS's own
+ * pull reads each record with two).  The client is one thread whose reads
+ * block and whose sends do not (see run_client); the server, one blocking
+ * thread per connection.  bench.sh checks it against tls-floor.c, the
+ * simplest GnuTLS echo, which shares no I/O code with it.
  */
 #include "config.h"
 
@@ -46,7 +52,6 @@
 #include "byteorder.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -60,6 +65,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,7 +78,8 @@
 #define HDR 16                   /* sequence + send time, as in echo-bench */
 #define MAX_SIZE (1u << 20)      /* largest frame either side accepts */
 #define FLUSH_AT (256u * 1024)   /* server: uncork at least this often */
-#define IO_TIMEOUT_MS 10000      /* client: give up when nothing moves */
+#define IO_TIMEOUT_S 10           /* client: give up when nothing moves */
+#define READ_AHEAD (128u * 1024) /* bytes one recv() may take in */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 /* ---- Small helpers -------------------------------------------------------- */
@@ -82,6 +90,102 @@ static void set_nodelay(int fd)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* ---- Read-ahead transport -------------------------------------------------- */
+
+/* GnuTLS pulls a record as its 5-byte header and then its body: two recv()
+ * per record on a bare socket.  This transport serves those pulls from a
+ * buffer that one readv() fills with whatever the socket holds.  The fd is
+ * blocking: a pull that finds the buffer empty sleeps in readv(). */
+typedef struct {
+    gnutls_session_t s;
+    int fd;
+    int send_flags;  /* the client's MSG_DONTWAIT */
+    size_t off, len; /* unread bytes are buf[off..len) */
+    unsigned char buf[READ_AHEAD];
+} readahead;
+
+static ssize_t ra_pull(gnutls_transport_ptr_t ptr, void *data, size_t n)
+{
+    readahead *ra = ptr;
+    if (ra->off == ra->len) {
+        /* What GnuTLS asked for lands in its own buffer; the rest (the
+         * records behind it) in ours, so nothing is copied twice. */
+        struct iovec iov[2] = { { data, n }, { ra->buf, sizeof ra->buf } };
+        ssize_t r;
+        do
+            r = readv(ra->fd, iov, 2);
+        while (r < 0 && errno == EINTR);
+        if (r < 0) {
+            gnutls_transport_set_errno(ra->s, errno);
+            return -1;
+        }
+        if ((size_t)r <= n)
+            return r;
+        ra->off = 0;
+        ra->len = (size_t)r - n;
+        return (ssize_t)n;
+    }
+    size_t k = ra->len - ra->off < n ? ra->len - ra->off : n;
+    memcpy(data, ra->buf + ra->off, k);
+    ra->off += k;
+    return (ssize_t)k;
+}
+
+/* Only used while a timeout is set (the handshake): data may be waiting in
+ * the buffer even when the socket is not readable. */
+static int ra_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+    readahead *ra = ptr;
+    if (ra->off < ra->len)
+        return 1;
+    struct pollfd pf = { ra->fd, POLLIN, 0 };
+    int r = poll(&pf, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+    if (r < 0)
+        gnutls_transport_set_errno(ra->s, errno);
+    return r;
+}
+
+static ssize_t ra_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
+{
+    readahead *ra = ptr;
+    /* msghdr wants a mutable iovec; sendmsg does not write it. */
+    union { const giovec_t *c; struct iovec *m; } v = { iov };
+    struct msghdr m;
+    ssize_t r;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = v.m;
+    m.msg_iovlen = (size_t)n;
+    do
+        r = sendmsg(ra->fd, &m, MSG_NOSIGNAL | ra->send_flags);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        gnutls_transport_set_errno(ra->s, errno);
+    return r;
+}
+
+/* True when the next pull is served without a readv(). */
+static int ra_buffered(const readahead *ra)
+{
+    return ra->off < ra->len;
+}
+
+/* A read-ahead transport for session s on fd, or NULL (out of memory). */
+static readahead *ra_attach(gnutls_session_t s, int fd)
+{
+    readahead *ra = malloc(sizeof *ra);
+    if (!ra)
+        return NULL;
+    ra->s = s;
+    ra->fd = fd;
+    ra->send_flags = 0;
+    ra->off = ra->len = 0;
+    gnutls_transport_set_ptr(s, ra);
+    gnutls_transport_set_pull_function(s, ra_pull);
+    gnutls_transport_set_pull_timeout_function(s, ra_pull_timeout);
+    gnutls_transport_set_vec_push_function(s, ra_push);
+    return ra;
 }
 
 /* ---- Options --------------------------------------------------------------- */
@@ -123,6 +227,7 @@ static int srv_ws;
 typedef struct {
     gnutls_session_t s;
     int fd;
+    readahead *ra;
     unsigned char *in;
     size_t in_off, in_len, in_cap; /* unread input is in[in_off..in_len) */
     int corked;
@@ -395,11 +500,10 @@ static void *serve(void *arg)
     p.fd = (int)(intptr_t)arg;
     p.in_cap = 2 * MAX_SIZE + 65536;
     p.in = malloc(p.in_cap);
-    if (!p.in || gnutls_init(&p.s, GNUTLS_SERVER) != 0)
+    if (!p.in || gnutls_init(&p.s, GNUTLS_SERVER) != 0 || !(p.ra = ra_attach(p.s, p.fd)))
         goto out;
     gnutls_priority_set(p.s, srv_prio);
     gnutls_credentials_set(p.s, GNUTLS_CRD_CERTIFICATE, srv_cred);
-    gnutls_transport_set_int(p.s, p.fd);
     gnutls_handshake_set_timeout(p.s, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
     do
         rc = gnutls_handshake(p.s);
@@ -413,6 +517,7 @@ static void *serve(void *arg)
 out:
     if (p.s)
         gnutls_deinit(p.s);
+    free(p.ra);
     free(p.in);
     close(p.fd);
     return NULL;
@@ -468,8 +573,10 @@ static int run_server(const struct opts *o)
 /* ---- Client side ----------------------------------------------------------- */
 
 /* TCP connect to 127.0.0.1:port and a full TLS 1.3 handshake, the server's
- * certificate checked against the CA for "localhost".  Blocking. */
-static gnutls_session_t dial(gnutls_certificate_credentials_t cred, unsigned long port, int *fdp)
+ * certificate checked against the CA for "localhost", over a read-ahead
+ * transport (*rap, the caller frees it).  Blocking. */
+static gnutls_session_t dial(gnutls_certificate_credentials_t cred, unsigned long port, int *fdp,
+                             readahead **rap)
 {
     struct sockaddr_in sa;
     gnutls_session_t s;
@@ -489,7 +596,8 @@ static gnutls_session_t dial(gnutls_certificate_credentials_t cred, unsigned lon
         gnutls_server_name_set(s, GNUTLS_NAME_DNS, SERVER_NAME, strlen(SERVER_NAME)) != 0)
         die("TLS session setup failed");
     gnutls_session_set_verify_cert(s, SERVER_NAME, 0);
-    gnutls_transport_set_int(s, fd);
+    if (!(*rap = ra_attach(s, fd)))
+        die("out of memory");
     gnutls_handshake_set_timeout(s, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
     do
         rc = gnutls_handshake(s);
@@ -519,10 +627,12 @@ static int run_handshake(const struct opts *o)
         die("handshake: need --count >= 1");
     for (unsigned long i = 0; i < o->count; i++) {
         int fd;
+        readahead *ra;
         uint64_t t0 = now_ns();
-        gnutls_session_t s = dial(cred, o->port, &fd);
+        gnutls_session_t s = dial(cred, o->port, &fd, &ra);
         ms[i] = now_ns() - t0;
         gnutls_deinit(s);
+        free(ra);
         close(fd);
     }
     qsort(ms, o->count, sizeof *ms, bench_cmp_u64);
@@ -534,11 +644,6 @@ static int run_handshake(const struct opts *o)
     return 0;
 }
 
-static int again(ssize_t r)
-{
-    return r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED;
-}
-
 static void build(unsigned char *out, size_t size, uint64_t seq)
 {
     ptu_put32(out, (uint32_t)size);
@@ -548,59 +653,130 @@ static void build(unsigned char *out, size_t size, uint64_t seq)
         out[4 + i] = bench_pattern(seq, i);
 }
 
+/* The client runs on one thread: two threads pinned to one CPU pay a
+ * context switch for every echo that reopens the window.  Its sends never
+ * block (MSG_DONTWAIT): what the socket will not take stays in GnuTLS, and
+ * the client reads meanwhile, so a large window cannot deadlock against
+ * the echo.  Its reads block in recv(), no poll(): it only reads when an
+ * echo is due. */
+typedef struct {
+    gnutls_session_t s;
+    uint64_t count, size;
+    uint64_t sent;     /* frames handed to GnuTLS (corked ones included) */
+    uint64_t received; /* echoes checked */
+    unsigned char *in, *seen;
+    size_t in_cap, in_off, in_len; /* unchecked input is in[in_off..in_len) */
+    uint64_t *rtt;
+} client;
+
+static int again(ssize_t r)
+{
+    return r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED;
+}
+
+/* One gnutls_record_recv, blocking, and check the echoes it completes. */
+static void read_record(client *c)
+{
+    ssize_t r;
+
+    if (c->in_cap - c->in_len < 16384 + 64) { /* room for a whole record */
+        memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+        c->in_len -= c->in_off;
+        c->in_off = 0;
+    }
+    do
+        r = gnutls_record_recv(c->s, c->in + c->in_len, c->in_cap - c->in_len);
+    while (r == GNUTLS_E_INTERRUPTED);
+    if (r == GNUTLS_E_AGAIN) /* SO_RCVTIMEO */
+        die("client: nothing moved for %d s: %" PRIu64 " of %" PRIu64 " echoes", IO_TIMEOUT_S,
+            c->received, c->count);
+    if (r == 0)
+        die("client: server closed the connection after %" PRIu64 " echoes", c->received);
+    if (r < 0)
+        die("client: recv: %s", gnutls_strerror((int)r));
+    c->in_len += (size_t)r;
+    uint64_t now = now_ns();
+    while (c->in_len - c->in_off >= 4 &&
+           c->in_len - c->in_off >= 4 + (size_t)ptu_get32(c->in + c->in_off)) {
+        const unsigned char *f = c->in + c->in_off + 4;
+        uint32_t n = ptu_get32(c->in + c->in_off);
+        uint64_t seq = n >= HDR ? bench_get64(f) : UINT64_MAX;
+        if (n != c->size || seq >= c->sent || c->seen[seq])
+            die("client: unexpected frame: %" PRIu32 " bytes, sequence %" PRIu64, n, seq);
+        for (size_t i = HDR; i < c->size; i++)
+            if (f[i] != bench_pattern(seq, i))
+                die("client: frame %" PRIu64 " corrupted at byte %zu", seq, i);
+        c->seen[seq] = 1;
+        c->rtt[c->received++] = now - bench_get64(f + 8);
+        c->in_off += 4 + n;
+    }
+    if (c->in_off == c->in_len)
+        c->in_off = c->in_len = 0;
+}
+
 static int run_client(const struct opts *o)
 {
     const uint64_t count = o->count, size = o->size, window = o->window;
     const size_t flen = 4 + (size_t)size;
     gnutls_certificate_credentials_t cred = client_cred(o);
-    unsigned char *out = malloc(flen), *in, *seen = calloc(count ? count : 1, 1);
-    size_t in_cap = 4 * flen + 65536, in_off = 0, in_len = 0, out_off = 0;
-    uint64_t *rtt = malloc((count ? count : 1) * sizeof *rtt);
-    uint64_t sent = 0, received = 0;
+    unsigned char *out = malloc(flen);
+    size_t out_off = 0;
     int fd, built = 0, uncork_due = 0;
+    readahead *ra;
+    client c;
 
     if (count == 0 || size < HDR || window == 0)
         die("client: need --count >= 1, --size >= %d, --window >= 1", HDR);
-    in = malloc(in_cap);
-    if (!out || !in || !seen || !rtt)
+    memset(&c, 0, sizeof c);
+    c.count = count;
+    c.size = size;
+    c.in_cap = 4 * flen + 65536;
+    c.in = malloc(c.in_cap);
+    c.seen = calloc(count, 1);
+    c.rtt = malloc(count * sizeof *c.rtt);
+    if (!out || !c.in || !c.seen || !c.rtt)
         die("client: out of memory");
-    gnutls_session_t s = dial(cred, o->port, &fd);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    c.s = dial(cred, o->port, &fd, &ra);
+    ra->send_flags = MSG_DONTWAIT;
+    /* Reads block, but give up when nothing moves. */
+    struct timeval tv = { IO_TIMEOUT_S, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
     uint64_t start = now_ns();
-    while (received < count) {
-        int want_write = 0;
+    while (c.received < count) {
+        int blocked = 0;
 
-        /* Send what the window allows. */
+        /* Send what the window allows, until the socket would block. */
         if (o->coalesce) {
-            if (!uncork_due && sent < count && sent - received < window) {
-                gnutls_record_cork(s);
-                for (; sent < count && sent - received < window; sent++) {
-                    build(out, (size_t)size, sent);
-                    if (gnutls_record_send(s, out, flen) != (ssize_t)flen)
+            if (!uncork_due && c.sent < count && c.sent - c.received < window) {
+                gnutls_record_cork(c.s);
+                for (; c.sent < count && c.sent - c.received < window; c.sent++) {
+                    build(out, (size_t)size, c.sent);
+                    if (gnutls_record_send(c.s, out, flen) != (ssize_t)flen)
                         die("client: corked send failed");
                 }
                 uncork_due = 1;
             }
             if (uncork_due) {
-                ssize_t r = gnutls_record_uncork(s, 0);
+                ssize_t r = gnutls_record_uncork(c.s, 0);
                 if (r >= 0)
                     uncork_due = 0;
                 else if (again(r))
-                    want_write = 1;
+                    blocked = 1;
                 else
                     die("client: send: %s", gnutls_strerror((int)r));
             }
         } else {
-            while (sent < count && sent - received < window) {
+            while (c.sent < count && c.sent - c.received < window) {
                 if (!built) {
-                    build(out, (size_t)size, sent);
+                    build(out, (size_t)size, c.sent);
                     built = 1;
                     out_off = 0;
                 }
-                ssize_t r = gnutls_record_send(s, out + out_off, flen - out_off);
+                /* After GNUTLS_E_AGAIN the same arguments again, as GnuTLS asks. */
+                ssize_t r = gnutls_record_send(c.s, out + out_off, flen - out_off);
                 if (again(r)) {
-                    want_write = 1;
+                    blocked = 1;
                     break;
                 }
                 if (r < 0)
@@ -608,70 +784,46 @@ static int run_client(const struct opts *o)
                 out_off += (size_t)r;
                 if (out_off == flen) {
                     built = 0;
-                    sent++;
+                    c.sent++;
                 }
             }
         }
 
-        /* Take in every echo that is there. */
-        uint64_t before = received;
-        for (;;) {
-            if (in_cap - in_len < 16384 + 64) {
-                memmove(in, in + in_off, in_len - in_off);
-                in_len -= in_off;
-                in_off = 0;
-            }
-            ssize_t r = gnutls_record_recv(s, in + in_len, in_cap - in_len);
-            if (again(r))
-                break;
-            if (r == 0)
-                die("client: server closed the connection after %" PRIu64 " echoes", received);
-            if (r < 0)
-                die("client: recv: %s", gnutls_strerror((int)r));
-            in_len += (size_t)r;
-            uint64_t now = now_ns();
-            while (in_len - in_off >= 4 && in_len - in_off >= 4 + ptu_get32(in + in_off)) {
-                const unsigned char *f = in + in_off + 4;
-                uint32_t n = ptu_get32(in + in_off);
-                uint64_t seq = n >= HDR ? bench_get64(f) : UINT64_MAX;
-                if (n != size || seq >= sent || seen[seq])
-                    die("client: unexpected frame: %" PRIu32 " bytes, sequence %" PRIu64, n, seq);
-                for (size_t i = HDR; i < size; i++)
-                    if (f[i] != bench_pattern(seq, i))
-                        die("client: frame %" PRIu64 " corrupted at byte %zu", seq, i);
-                seen[seq] = 1;
-                rtt[received++] = now - bench_get64(f + 8);
-                in_off += 4 + n;
-            }
-            if (in_off == in_len)
-                in_off = in_len = 0;
+        if (c.sent == c.received) {
+            /* Blocked with no whole frame out: no echo is due.  Cannot
+             * happen on loopback (a full socket means the echo server is
+             * not reading), but never sleep in recv() for nothing. */
+            struct pollfd pf = { fd, POLLOUT, 0 };
+            if (blocked && poll(&pf, 1, IO_TIMEOUT_S * 1000) == 0)
+                die("client: nothing moved for %d s (send)", IO_TIMEOUT_S);
+            continue;
         }
-        if (received >= count)
-            break;
-        if (received > before && !want_write)
-            continue; /* the window opened: send before waiting */
-        struct pollfd pf = { fd, (short)(POLLIN | (want_write ? POLLOUT : 0)), 0 };
-        int pr = poll(&pf, 1, IO_TIMEOUT_MS);
-        if (pr == 0)
-            die("client: nothing moved for %d ms: %" PRIu64 " of %" PRIu64 " echoes", IO_TIMEOUT_MS,
-                received, count);
-        if (pr < 0 && errno != EINTR)
-            die("client: poll: %s", strerror(errno));
+        /* An echo is due: read one record (from read-ahead when it holds
+         * one, else blocking in readv()).  One record per frame: refill the
+         * window at once, a steady stream for the echo.  Corked: first
+         * every record read-ahead already holds, so that the next cork
+         * carries as many frames as there is room for (fewer, larger
+         * records: less CPU per frame on both sides). */
+        do
+            read_record(&c);
+        while (o->coalesce && c.received < count &&
+               (ra_buffered(ra) || gnutls_record_check_pending(c.s) > 0));
     }
     double secs = (double)(now_ns() - start) / 1e9;
-    qsort(rtt, count, sizeof *rtt, bench_cmp_u64);
+    qsort(c.rtt, count, sizeof *c.rtt, bench_cmp_u64);
     printf("RESULT frames=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f fps=%.0f mbps=%.2f "
            "rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
            count, count * size, secs, (double)count / secs,
-           (double)(count * size) * 8 / 1e6 / secs, (double)rtt[count / 2] / 1e3,
-           (double)rtt[(count * 99) / 100] / 1e3);
-    gnutls_deinit(s);
+           (double)(count * size) * 8 / 1e6 / secs, (double)c.rtt[count / 2] / 1e3,
+           (double)c.rtt[(count * 99) / 100] / 1e3);
+    gnutls_deinit(c.s);
+    free(ra);
     close(fd);
     gnutls_certificate_free_credentials(cred);
     free(out);
-    free(in);
-    free(seen);
-    free(rtt);
+    free(c.in);
+    free(c.seen);
+    free(c.rtt);
     return 0;
 }
 
