@@ -36,9 +36,10 @@ enum pt_loader_error {
 /* Load the plugin for mode.  dir may be NULL.  On success *out points to a
  * descriptor of this header's size: slots the plugin does not provide read
  * as NULL, so hosts may test optional (later-minor) functions for NULL.
- * On failure returns PT_ENOTFOUND, PT_ELOAD, PT_EABI or PT_EINVAL (a mode
- * that cannot name a plugin), and errbuf holds the explanation: where it
- * looked, dlopen's text, the versions that differ, or the missing function. */
+ * On failure returns PT_ENOTFOUND, PT_ELOAD, PT_EABI, PT_EINVAL (a mode
+ * that cannot name a plugin) or PT_ENOMEM, and errbuf holds the
+ * explanation: where it looked, dlopen's text, the versions that differ,
+ * or the missing function. */
 int pt_loader_open(const char *mode, const char *dir, const pt_plugin **out,
                    char *errbuf, size_t errlen);
 
