@@ -152,8 +152,12 @@ int wss_conn_push_out(pt_conn *c, char *why, size_t whylen)
     for (;;) {
         wss_conn_queue_control(c);
         int rc = wss_link_flush(c->link, why, whylen);
-        /* A control frame or keep-alive finds room once the queue is empty. */
-        if (rc != PT_OK || !(c->pong_pending || c->ping_pending || c->keepalive_pending))
+        /* A control frame or keep-alive finds room once the queue is empty.
+         * Once closed nothing more is queued and the flags stay set: stop
+         * (the keeper gets here when close() comes in the middle of its
+         * round, after its look at close). */
+        if (rc != PT_OK || c->state != PT_STATE_CONNECTED ||
+            !(c->pong_pending || c->ping_pending || c->keepalive_pending))
             return rc;
     }
 }

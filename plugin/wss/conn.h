@@ -98,9 +98,11 @@ void wss_conn_set_epoll_sock(pt_conn *c, int sock);
  * never cutting into one. */
 void wss_conn_queue_control(pt_conn *c);
 
-/* Queue the pending control frames and keep-alive and write the queue out.  Returns PT_OK
- * when everything is out, WSS_AGAIN when the socket is full, or a negative
- * code when the link died (the caller drops it). */
+/* Queue the pending control frames and keep-alive and write the queue out
+ * (once the connection is no longer CONNECTED, only what is queued: the
+ * pending ones stay pending).  Returns PT_OK when the queue is out,
+ * WSS_AGAIN when the socket is full, or a negative code when the link died
+ * (the caller drops it). */
 int wss_conn_push_out(pt_conn *c, char *why, size_t whylen);
 
 /* The link is gone: keep what it already delivered, hand the reconnect to
