@@ -1,8 +1,9 @@
 /*
  * link.c -- one WebSocket connection to the beacon, once dialled: the
- * libcurl handle that dial.c connected, a receive buffer that
- * curl_easy_recv fills and frame.c's decoder reads, the send queue of
- * frames built by frame.c's encoder and written with curl_easy_send.
+ * libcurl handle that dial.c connected and the byte stream over it
+ * (stream.c), a receive buffer that the stream fills and frame.c's
+ * decoder reads, the send queue of frames built by frame.c's encoder and
+ * written to the stream.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include "dial.h"
 #include "frame.h"
 #include "quote.h"
+#include "stream.h"
 #include "util.h"
 
 /* Reads ask for this much room at least: a whole TLS record (16 KiB of
@@ -35,6 +37,7 @@
 
 struct wss_link {
     wss_dial d;         /* the libcurl handle and socket */
+    wss_stream st;      /* the bytes over d: libcurl, then GnuTLS direct (stream.h) */
     unsigned char *rx;  /* stream bytes read; [rx_off, rx_len) not yet decoded */
     size_t rx_off, rx_len;
     wss_frame_dec dec;  /* with its assembly buffer for fragmented messages */
@@ -58,6 +61,7 @@ void wss_link_free(wss_link *l)
     if (!l)
         return;
     wss_dial_close(&l->d);
+    wss_stream_free(&l->st); /* after: libcurl may write a TLS close through it */
     free(l->rx);
     free(l->asm_buf);
     free(l->tx);
@@ -107,14 +111,9 @@ static int read_message(wss_link *l, wss_msg *m, char *err, size_t errlen)
             l->rx_len -= l->rx_off;
             l->rx_off = 0;
         }
-        CURLcode cc = wss_dial_recv(&l->d, l->rx + l->rx_len, RX_CAP - l->rx_len, &n);
-        if (cc == CURLE_AGAIN)
-            return WSS_AGAIN;
-        if (cc != CURLE_OK)
-            return ptu_err(err, errlen, PT_EIO, "receive: %s%s%s", curl_easy_strerror(cc),
-                           *l->d.curl_err ? ": " : "", l->d.curl_err);
-        if (n == 0)
-            return ptu_err(err, errlen, PT_EIO, "beacon closed the TCP connection");
+        rc = wss_stream_recv(&l->st, l->rx + l->rx_len, RX_CAP - l->rx_len, &n, err, errlen);
+        if (rc != PT_OK)
+            return rc;
         l->rx_len += n;
     }
 }
@@ -132,7 +131,8 @@ int wss_link_read(wss_link *l, wss_msg *m, char *err, size_t errlen)
 
 int wss_link_has_buffered(const wss_link *l)
 {
-    return l->broken || wss_frame_ready(&l->dec, l->rx + l->rx_off, l->rx_len - l->rx_off);
+    return l->broken || wss_frame_ready(&l->dec, l->rx + l->rx_off, l->rx_len - l->rx_off) ||
+           wss_stream_has_buffered(&l->st);
 }
 
 /* ---- Sending --------------------------------------------------------------
@@ -209,14 +209,10 @@ int wss_link_flush(wss_link *l, char *err, size_t errlen)
 {
     while (l->tx_off < l->tx_len) {
         size_t sent = 0;
-        CURLcode rc = curl_easy_send(l->d.easy, l->tx + l->tx_off, l->tx_len - l->tx_off, &sent);
-        if (rc == CURLE_AGAIN)
-            return WSS_AGAIN;
-        if (rc != CURLE_OK)
-            return ptu_err(err, errlen, PT_EIO, "send: %s%s%s", curl_easy_strerror(rc),
-                           *l->d.curl_err ? ": " : "", l->d.curl_err);
-        if (sent == 0)
-            return WSS_AGAIN;
+        int rc = wss_stream_send(&l->st, l->tx + l->tx_off, l->tx_len - l->tx_off, &sent, err,
+                                 errlen);
+        if (rc != PT_OK)
+            return rc;
         l->tx_off += sent;
         l->tx_written += sent;
     }
@@ -238,6 +234,7 @@ int wss_link_dial(wss_dialer *dl, const pt_signer *signer, int cancel_fd, int64_
     if (!l)
         return ptu_err(err, errlen, PT_ENOMEM, "wss dial: out of memory");
     l->d.sock = CURL_SOCKET_BAD;
+    wss_stream_init(&l->st, &l->d);
     l->rx = malloc(RX_CAP);
     l->asm_buf = malloc(PT_MAX_FRAME);
     l->tx = malloc(TX_CAP);
@@ -258,6 +255,12 @@ int wss_link_dial(wss_dialer *dl, const pt_signer *signer, int cancel_fd, int64_
     rc = wss_auth_exchange(l, signer, cancel_fd, deadline_ms, err, errlen);
     if (rc != PT_OK)
         goto fail;
+    /* Up: the frames go by GnuTLS itself where they can (stream.h). */
+    rc = wss_stream_direct(&l->st, cfg->tls);
+    if (rc != PT_OK) {
+        rc = ptu_err(err, errlen, rc, "wss dial: out of memory");
+        goto fail;
+    }
     *out = l;
     return PT_OK;
 
