@@ -22,7 +22,7 @@
 typedef struct wss_dialer {
     const wss_config *cfg;
     const char *ca_path;   /* the beacon's only roots, or NULL for the system's */
-    ptu_diag *diag;  /* INFO: the proxy chosen; WARN: proxy-cmd failures */
+    ptu_diag *diag;  /* INFO: the proxy chosen; WARN: proxy-cmd failures; DEBUG: the data path */
     /* libcurl's TLS session cache for this connection's dials: a redial
      * resumes the session (a TLS 1.3 ticket that libcurl stores when it
      * reads it, which is after the handshake, in curl_easy_recv).  NULL

@@ -261,6 +261,11 @@ int wss_link_dial(wss_dialer *dl, const pt_signer *signer, int cancel_fd, int64_
         rc = ptu_err(err, errlen, rc, "wss dial: out of memory");
         goto fail;
     }
+    ptu_diag_log(dl->diag, PT_LOG_DEBUG, "wss: frames go %s",
+                 l->st.mode == WSS_STREAM_TLS     ? "by GnuTLS directly, read ahead"
+                 : l->st.mode == WSS_STREAM_PLAIN ? "on the socket directly (ws://)"
+                 : l->d.tls_in_tls                ? "by libcurl (TLS inside the proxy's TLS)"
+                                                  : "by libcurl (its TLS library is not GnuTLS)");
     *out = l;
     return PT_OK;
 

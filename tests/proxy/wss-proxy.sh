@@ -142,6 +142,14 @@ n=$(connects plain)
 http_proxy=$PLAIN ws
 check 0 '^OK' && has "from http_proxy" && [ "$(proxy_connects plain | tail -n 1)" = "localhost:$PLAIN_BEACON" ]
 ok $? "ws://: http_proxy in lowercase is"
+
+# Frames through the tunnel, both ways: once up, the link reads and writes
+# the socket itself (plugin/wss/stream.h), not through libcurl.
+http_proxy=$PLAIN host echo-bench -transport=wss -url="ws://localhost:$PLAIN_BEACON/v1/compat" \
+    -opt allow-plaintext=true -identity="$TMP/id.json" -node-id=$NODE -count=300 -size=1200 \
+    -window=32 -batch=1 -log-level=debug
+check 0 '^RESULT frames=300 ' && has "wss: frames go on the socket directly (ws://)"
+ok $? "ws:// through http_proxy: 300 frames echoed intact, read and written on the socket directly"
 kill -TERM "$PLAIN_PID" && wait "$PLAIN_PID"
 PLAIN_PID=
 
@@ -153,6 +161,14 @@ check 0 '^OK' && has "info: the proxy option from PILOT_PROXY" &&
     has "proxy http://pilot:***@127.0.0.1:$AUTH_PORT from the proxy option" &&
     [ "$(connects auth)" -eq $((n + 1)) ]
 ok $? "PILOT_PROXY: credentials off the command line, before https_proxy; redacted in the log"
+
+# Through an http:// proxy's tunnel the beacon's TLS is on plain TCP: once
+# up, the link runs GnuTLS itself over the socket (plugin/wss/stream.h).
+host echo-bench -transport=wss -url="wss://localhost:$PORT/v1/compat" -ca-file="$CERTS/ca.pem" \
+    -identity="$TMP/id.json" -node-id=$NODE -proxy="$PLAIN" -count=300 -size=1200 -window=32 \
+    -batch=1 -log-level=debug
+check 0 '^RESULT frames=300 ' && has "wss: frames go by GnuTLS directly, read ahead"
+ok $? "wss:// through an http:// proxy: 300 frames echoed intact, by GnuTLS directly"
 
 PILOT_PROXY=$DEAD wss -proxy="$PLAIN"
 check 0 '^OK' && ! has "PILOT_PROXY"
@@ -232,6 +248,13 @@ if command -v stunnel >/dev/null; then
         [ "$(proxy_connects auth | tail -n 1)" = "localhost:$PORT" ] &&
         has "proxy https://pilot:***@localhost:$PROXY_TLS_PORT from the proxy option"
     ok $? "through the https:// proxy, its certificate checked against proxy-ca-file"
+
+    # TLS inside the proxy's TLS: the frames stay on libcurl (stream.h).
+    PILOT_PROXY=$TLS_PROXY host echo-bench -transport=wss -url="wss://localhost:$PORT/v1/compat" \
+        -ca-file="$CERTS/ca.pem" -identity="$TMP/id.json" -node-id=$NODE \
+        -opt proxy-ca-file="$CERTS/ca.pem" -count=300 -size=1200 -window=32 -log-level=debug
+    check 0 '^RESULT frames=300 ' && has "wss: frames go by libcurl (TLS inside the proxy's TLS)"
+    ok $? "through the https:// proxy: 300 frames echoed intact, by libcurl (TLS in TLS)"
 
     # The beacon's session tickets, 101 and challenge can come in one of
     # the proxy's TLS records: each dial must read them all from libcurl's
