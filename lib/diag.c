@@ -10,6 +10,7 @@ void ptu_diag_init(ptu_diag *d, const pt_dial_params *params)
 {
     memset(d, 0, sizeof *d);
     pthread_mutex_init(&d->lock, NULL);
+    atomic_init(&d->queued, 0);
     if (params) {
         d->log = params->log;
         d->log_userdata = params->log_userdata;
@@ -34,6 +35,7 @@ static void enqueue(ptu_diag *d, int level, const char *msg)
 {
     if (!enabled(d, level))
         return;
+    atomic_store_explicit(&d->queued, 1, memory_order_relaxed);
     if (d->count == PTU_DIAG_QUEUE) {
         d->lost++;
         return;
@@ -48,7 +50,9 @@ void ptu_diag_flush(ptu_diag *d)
 {
     ptu_diag_line line;
 
-    if (!d->log)
+    /* Nothing queued, the common case on the data path: no lock.  A line
+     * queued by another thread after this look is flushed by that thread. */
+    if (!d->log || !atomic_load_explicit(&d->queued, memory_order_relaxed))
         return;
     pthread_mutex_lock(&d->lock);
     if (d->in_logger) { /* that thread takes ours too, in order */
@@ -73,6 +77,7 @@ void ptu_diag_flush(ptu_diag *d)
         pthread_mutex_lock(&d->lock);
     }
     d->in_logger = 0;
+    atomic_store_explicit(&d->queued, 0, memory_order_relaxed); /* emptied, under the lock */
     pthread_mutex_unlock(&d->lock);
 }
 

@@ -17,6 +17,7 @@
 #define PT_DIAG_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "pilot_transport.h"
@@ -41,6 +42,7 @@ typedef struct ptu_diag {
     unsigned head, count;
     uint64_t lost;        /* lines that found the queue full */
     int in_logger;        /* a thread is in ptu_diag_flush: it empties the queue */
+    atomic_int queued;    /* count or lost may be non-zero: read without the lock */
 } ptu_diag;
 
 /* Take the logger from params (which the caller has size-checked). */
