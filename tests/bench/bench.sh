@@ -329,6 +329,101 @@ record() { # KEY: append this run's figures
     done
 }
 
+# ---- report helpers (the runs and the report use them) -----------------------------
+
+# shellcheck disable=SC1003 # tr sees \\ as one backslash
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | tr -d '[:cntrl:]"\\')
+CORES=$(nproc)
+GNUTLS_V=$(pkg-config --modversion gnutls 2>/dev/null || echo unknown)
+LWS_V=$(pkg-config --modversion libwebsockets 2>/dev/null || echo unknown)
+KERNEL=$(uname -r)
+
+report_head() { # the first two lines of a report: when, and on what
+    echo "Pilot transport benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "machine: $CPU_MODEL, $CORES cores, Linux $KERNEL, GnuTLS $GNUTLS_V, libwebsockets $LWS_V"
+}
+
+num_or_null() { [ -n "${1:-}" ] && [ "$1" != null ] && echo "$1" || echo null; }
+ratio() {
+    awk -v a="${1:-null}" -v b="${2:-null}" 'BEGIN {
+        if (a != "null" && a != "" && b != "null" && b + 0 > 0) printf "%.2f", a / b; else printf "null" }'
+}
+med() { # KEY METRIC: the median, null when not measured
+    # shellcheck disable=SC2086
+    median ${VALS[$1|$2]:-}
+}
+dash() { [ "$1" = null ] && echo - || echo "$1"; } # null as "-" in the table
+rmed() { # KEY METRIC: as med, null when the figure was never recorded
+    if [ -n "${VALS[$1|$2]:-}" ]; then med "$1" "$2"; else echo null; fi
+}
+
+# Targets (the issue's, same run): each with its figure, met or missed.
+# verdict VALUE OP LIMIT: met, missed, or "not measured".
+verdict() {
+    awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
+        if (a == "null" || a == "" || b == "null" || b == "") { print "not measured"; exit }
+        if (op == ">=") ok = a + 0 >= b + 0
+        else if (op == ">") ok = a + 0 > b + 0
+        else ok = a + 0 <= b + 0
+        print ok ? "met" : "missed" }'
+}
+# worst OP VALUE...: the value that decides an "at every size" target (the
+# smallest for >, >=, the largest for <=); null if any is null.
+worst() {
+    local op=$1
+    shift
+    printf '%s\n' "$@" | awk -v op="$op" '
+        $1 == "null" || $1 == "" { bad = 1 }
+        NR == 1 || (op == "<=" && $1 + 0 > w + 0) || (op != "<=" && $1 + 0 < w + 0) { w = $1 }
+        END { print (bad || NR == 0) ? "null" : w }'
+}
+
+T_NAME=() T_FIG=() T_VAL=() T_LIMIT=() T_VERDICT=()
+target() { # NAME FIGURE-TEXT VALUE OP LIMIT
+    T_NAME+=("$1") T_FIG+=("$2") T_VAL+=("$(num_or_null "$3")") T_LIMIT+=("$5")
+    T_VERDICT+=("$(verdict "$3" "$4" "$5")")
+}
+
+print_targets() { # the targets block of the report
+    local i
+    echo "targets (same run; plugin = WSS plugin -> raw-tls --ws):"
+    for i in "${!T_NAME[@]}"; do
+        printf '  %-58s %-12s %s\n' "${T_NAME[$i]}" "${T_VERDICT[$i]}" "${T_FIG[$i]}"
+    done
+}
+
+# JSON
+json_stat() { # KEY METRIC: {"median":..,"min":..,"max":..,"runs":[..]}
+    local m lo hi runs
+    # shellcheck disable=SC2086
+    read -r m lo hi <<<"$(stats ${VALS[$1|$2]})"
+    # shellcheck disable=SC2086
+    runs=$(printf '%s,' ${VALS[$1|$2]})
+    printf '{"median":%s,"min":%s,"max":%s,"runs":[%s]}' "$m" "$lo" "$hi" "${runs%,}"
+}
+rjson() { [ -n "${VALS[$1|$2]:-}" ] && json_stat "$1" "$2" || echo null; } # json_stat or null
+json_str() { # a JSON string of $1 (the texts here have no control characters)
+    local s=${1//\\/\\\\}
+    printf '"%s"' "${s//\"/\\\"}"
+}
+
+json_machine() { # the "generated" and "machine" members, each on its line
+    printf '  "generated": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  "machine": {"cpu_model": "%s", "cores": %s, "kernel": "%s", "gnutls": "%s", "libwebsockets": "%s"},\n' \
+        "$CPU_MODEL" "$CORES" "$KERNEL" "$GNUTLS_V" "$LWS_V"
+}
+json_targets() { # the "targets" member, last in the object
+    local i sep=
+    printf '  "targets": ['
+    for i in "${!T_NAME[@]}"; do
+        printf '%s\n    {"target": %s, "value": %s, "limit": %s, "figure": %s, "verdict": "%s"}' "$sep" \
+            "$(json_str "${T_NAME[$i]}")" "${T_VAL[$i]}" "$(num_or_null "${T_LIMIT[$i]}")" \
+            "$(json_str "${T_FIG[$i]}")" "${T_VERDICT[$i]}"
+        sep=,
+    done
+    printf '\n  ]\n'
+}
+
 # plan CONFIG MODE SIZE: choose window and frame count for a config (a short
 # calibration run sizes a pipelined run to ~BENCH_SECONDS; UDP halves its
 # window until nothing is lost, since loopback UDP drops what the socket
@@ -521,27 +616,6 @@ done
 
 # ---- report ----------------------------------------------------------------------------
 
-# shellcheck disable=SC1003 # tr sees \\ as one backslash
-CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | tr -d '[:cntrl:]"\\')
-CORES=$(nproc)
-GNUTLS_V=$(pkg-config --modversion gnutls 2>/dev/null || echo unknown)
-LWS_V=$(pkg-config --modversion libwebsockets 2>/dev/null || echo unknown)
-KERNEL=$(uname -r)
-
-num_or_null() { [ -n "${1:-}" ] && [ "$1" != null ] && echo "$1" || echo null; }
-ratio() {
-    awk -v a="${1:-null}" -v b="${2:-null}" 'BEGIN {
-        if (a != "null" && a != "" && b != "null" && b + 0 > 0) printf "%.2f", a / b; else printf "null" }'
-}
-med() { # KEY METRIC: the median, null when not measured
-    # shellcheck disable=SC2086
-    median ${VALS[$1|$2]:-}
-}
-dash() { [ "$1" = null ] && echo - || echo "$1"; } # null as "-" in the table
-rmed() { # KEY METRIC: as med, null when the figure was never recorded
-    if [ -n "${VALS[$1|$2]:-}" ]; then med "$1" "$2"; else echo null; fi
-}
-
 # Sizes in ascending order; the round trip of the dial target is the raw
 # TLS ping-pong p50 at the smallest (the auth messages are small).
 # shellcheck disable=SC2086 # one size per word
@@ -549,32 +623,6 @@ SORTED_SIZES=$(printf '%s\n' $SIZES | sort -n | tr '\n' ' ')
 SMALLEST=${SORTED_SIZES%% *}
 
 # ---- targets (the issue's, same run) -----------------------------------------------------
-
-# verdict VALUE OP LIMIT: met, missed, or "not measured".
-verdict() {
-    awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
-        if (a == "null" || a == "" || b == "null" || b == "") { print "not measured"; exit }
-        if (op == ">=") ok = a + 0 >= b + 0
-        else if (op == ">") ok = a + 0 > b + 0
-        else ok = a + 0 <= b + 0
-        print ok ? "met" : "missed" }'
-}
-# worst OP VALUE...: the value that decides an "at every size" target (the
-# smallest for >, >=, the largest for <=); null if any is null.
-worst() {
-    local op=$1
-    shift
-    printf '%s\n' "$@" | awk -v op="$op" '
-        $1 == "null" || $1 == "" { bad = 1 }
-        NR == 1 || (op == "<=" && $1 + 0 > w + 0) || (op != "<=" && $1 + 0 < w + 0) { w = $1 }
-        END { print (bad || NR == 0) ? "null" : w }'
-}
-
-T_NAME=() T_FIG=() T_VAL=() T_LIMIT=() T_VERDICT=()
-target() { # NAME FIGURE-TEXT VALUE OP LIMIT
-    T_NAME+=("$1") T_FIG+=("$2") T_VAL+=("$(num_or_null "$3")") T_LIMIT+=("$5")
-    T_VERDICT+=("$(verdict "$3" "$4" "$5")")
-}
 
 p1200=$(med "wss-rawws|pipelined|1200" fps)
 t=$(ratio "$p1200" "$(med "raw-frame|pipelined|1200" fps)")
@@ -645,8 +693,7 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
     "$CONN_KB" "<=" 256
 
 {
-    echo "Pilot transport benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "machine: $CPU_MODEL, $CORES cores, Linux $KERNEL, GnuTLS $GNUTLS_V, libwebsockets $LWS_V"
+    report_head
     echo "runs: $RUNS per figure, median [min-max]; pipelined = window $WINDOW, ~${SECONDS_PER_RUN}s;" \
         "ping-pong = window 1, $PINGPONG frames"
     echo "peer% = echo peer CPU (100 = one core busy); cli = client CPU s/100k frames (incl. start+dial)"
@@ -766,32 +813,14 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
         fi
     done
     echo
-    echo "targets (same run; plugin = WSS plugin -> raw-tls --ws):"
-    for i in "${!T_NAME[@]}"; do
-        printf '  %-58s %-12s %s\n' "${T_NAME[$i]}" "${T_VERDICT[$i]}" "${T_FIG[$i]}"
-    done
+    print_targets
 }
 
 # ---- JSON ------------------------------------------------------------------------------
 
-json_stat() { # KEY METRIC: {"median":..,"min":..,"max":..,"runs":[..]}
-    local m lo hi runs
-    # shellcheck disable=SC2086
-    read -r m lo hi <<<"$(stats ${VALS[$1|$2]})"
-    # shellcheck disable=SC2086
-    runs=$(printf '%s,' ${VALS[$1|$2]})
-    printf '{"median":%s,"min":%s,"max":%s,"runs":[%s]}' "$m" "$lo" "$hi" "${runs%,}"
-}
-rjson() { [ -n "${VALS[$1|$2]:-}" ] && json_stat "$1" "$2" || echo null; } # json_stat or null
-json_str() { # a JSON string of $1 (the texts here have no control characters)
-    local s=${1//\\/\\\\}
-    printf '"%s"' "${s//\"/\\\"}"
-}
-
 {
-    printf '{\n  "generated": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    printf '  "machine": {"cpu_model": "%s", "cores": %s, "kernel": "%s", "gnutls": "%s", "libwebsockets": "%s"},\n' \
-        "$CPU_MODEL" "$CORES" "$KERNEL" "$GNUTLS_V" "$LWS_V"
+    printf '{\n'
+    json_machine
     printf '  "params": {"runs": %s, "window": %s, "seconds_per_run": %s, "pingpong_frames": %s, "dials": %s, "drops": %s,\n' \
         "$RUNS" "$WINDOW" "$SECONDS_PER_RUN" "$PINGPONG" "$DIALS" "$DROPS"
     printf '             "pinning": {"peer_cpu": %s, "client_cpu": %s, "text": %s}, "floor_warn_pct": %s},\n' \
@@ -874,15 +903,8 @@ json_str() { # a JSON string of $1 (the texts here have no control characters)
             "$(rmed "rcv-$t" frames_per_call)"
     done
     printf '},\n'
-    printf '  "targets": ['
-    sep=
-    for i in "${!T_NAME[@]}"; do
-        printf '%s\n    {"target": %s, "value": %s, "limit": %s, "figure": %s, "verdict": "%s"}' "$sep" \
-            "$(json_str "${T_NAME[$i]}")" "${T_VAL[$i]}" "$(num_or_null "${T_LIMIT[$i]}")" \
-            "$(json_str "${T_FIG[$i]}")" "${T_VERDICT[$i]}"
-        sep=,
-    done
-    printf '\n  ]\n}\n'
+    json_targets
+    printf '}\n'
 } >"$OUT"
 echo
 echo "results: $OUT"
