@@ -2,7 +2,8 @@
  * bench_frame.h -- the frames echo-bench and the raw TLS baseline send, so
  * that both measure the same thing: sequence (8 bytes, big-endian), send
  * time in ns (8), then a pattern derived from the sequence, which catches
- * corruption and mix-ups.  Part of the benchmark; the host's echo-bench
+ * corruption and mix-ups.  Also the schedule of a paced run, which
+ * both follow.  Part of the benchmark; the host's echo-bench
  * includes it from here.  Not installed.
  */
 #ifndef PT_BENCH_FRAME_H

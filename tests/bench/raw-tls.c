@@ -48,8 +48,10 @@
  * (one recv() takes in as many records as the socket holds; GnuTLS's own
  * pull reads each record with two).  The client is one thread whose reads
  * block and whose sends do not (see run_client); the server, one blocking
- * thread per connection.  bench.sh checks it against tls-floor.c, the
- * simplest GnuTLS echo, which shares no I/O code with it.
+ * thread per connection.  (A paced run, --rate, has two things to wait
+ * for, an echo and the next due time, so it waits in ppoll(); its reads
+ * are the same.)  bench.sh checks it against tls-floor.c, the simplest
+ * GnuTLS echo, which shares no I/O code with it.
  */
 #include "config.h"
 
@@ -728,7 +730,8 @@ static void read_record(client *c)
  * milliseconds are longer than the gap at 4000/s) unless read-ahead or
  * GnuTLS already holds input; readable, it reads one record as unpaced
  * (read_record).  Gives up when frames are in flight and nothing has come
- * back for IO_TIMEOUT_S. */
+ * back for IO_TIMEOUT_S.  Its send loop repeats run_client's, on purpose:
+ * the unpaced baseline's code stays as every earlier figure measured it. */
 static void run_paced(client *c, readahead *ra, int fd, unsigned long window, uint64_t rate,
                       unsigned char *out, uint64_t start)
 {
