@@ -45,6 +45,16 @@
 #       and with recv_many (batches of 32), and the ratio; for udp (from a
 #       second UDP connection) and wss (echoed by raw-tls --ws), "n/a" for
 #       a plugin without recv_many.
+#   (i) production rates (paced; run first): BENCH_PACE_SIZE-byte datagrams
+#       at each of BENCH_PACES datagrams/s each way (4000/s: the production
+#       beacon's per-sender relay budget) for BENCH_PACE_SECONDS, one send
+#       per datagram as a daemon sends (echo-bench -rate, -batch=1; raw-tls
+#       client --rate): the WSS plugin -> raw-tls --ws, raw TLS (a record
+#       per frame) and the UDP plugin -> host echo; the client's CPU (% of
+#       one core: its /proc ticks over its wall time, start, dial and exit
+#       included, and measured alone beside it), RTT p50/p99 and the rate
+#       reached.  BENCH_ONLY=paced runs this block alone (its table, its
+#       target, a JSON of its own figures).
 # Then the targets: each with the figure reached and met/missed.
 #
 # Pinning: with two or more CPUs and taskset (util-linux), every echo peer
@@ -75,6 +85,8 @@
 #   BENCH_DIALS=50 (dials per dial figure)  BENCH_DROPS=5 (reconnects timed)
 #   BENCH_RECV_SIZE=1200 (frame size of the receive-cost figure)
 #   BENCH_PIN=1 (0: run unpinned)  BENCH_FLOOR_PCT=5 (baseline check)
+#   BENCH_PACES="4000 100" (datagrams/s)  BENCH_PACE_SECONDS=10  BENCH_PACE_SIZE=1200
+#   BENCH_ONLY=paced (only (i); unset: everything)
 #
 # Benchmark, not test: nothing here passes or fails on a figure; the exit
 # status is 1 only when a run could not be made at all.
@@ -103,6 +115,17 @@ DROPS=${BENCH_DROPS:-5}
 RECV_SIZE=${BENCH_RECV_SIZE:-1200}
 RECV_BATCH=32 RECV_BURST=64
 FLOOR_PCT=${BENCH_FLOOR_PCT:-5}
+PACES=${BENCH_PACES:-4000 100}
+PACE_SECONDS=${BENCH_PACE_SECONDS:-10}
+PACE_SIZE=${BENCH_PACE_SIZE:-1200}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in "" | paced) ;; *) echo "bench.sh: BENCH_ONLY: want paced (or unset), got \"$ONLY\"" >&2; exit 1 ;; esac
+for v in $PACES $PACE_SECONDS $PACE_SIZE; do
+    case $v in "" | 0* | *[!0-9]*)
+        echo "bench.sh: BENCH_PACES, BENCH_PACE_SECONDS, BENCH_PACE_SIZE: want whole numbers > 0, got \"$v\"" >&2
+        exit 1 ;;
+    esac
+done
 NODE=7
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -279,14 +302,18 @@ child_ticks() {
 }
 
 # measure PEER_PID: run the client in CMD; sets R_FPS R_MBPS R_P50 R_P99
-# R_SECS, R_PEER (the peer's CPU, % of one core over the run) and R_CCPU
-# (the client's CPU seconds per 100k frames, its start and dial included).
-# Returns 1 if the client failed.
+# R_SECS, R_PEER (the peer's CPU, % of one core over the run), R_CCPU
+# (the client's CPU seconds per 100k frames, its start and dial included)
+# R_CPCT (the client's CPU, % of one core over its wall time, start and
+# dial included in both) and R_CMS (its CPU in ms).  Returns 1 if the
+# client failed.
 measure() {
-    local peer=$1 out kv p0 c0 frames=0
+    local peer=$1 out kv p0 c0 w0 w1 frames=0
     ticks "$peer"; p0=$TICKS
     child_ticks; c0=$CTICKS
+    w0=$EPOCHREALTIME
     out=$("${CMD[@]}" 2>"$TMP/client.err") || return 1
+    w1=$EPOCHREALTIME
     ticks "$peer"
     child_ticks
     for kv in $out; do
@@ -303,6 +330,9 @@ measure() {
         'BEGIN { printf "%.0f", (s > 0 ? 100 * t / hz / s : 0) }')
     R_CCPU=$(awk -v t=$((CTICKS - c0)) -v hz="$CLK_TCK" -v n="$frames" \
         'BEGIN { printf "%.3f", (n > 0 ? t / hz / n * 100000 : 0) }')
+    R_CMS=$(((CTICKS - c0) * 1000 / CLK_TCK))
+    R_CPCT=$(awk -v t=$((CTICKS - c0)) -v hz="$CLK_TCK" -v a="$w0" -v b="$w1" \
+        'BEGIN { printf "%.2f", (b > a ? 100 * t / hz / (b - a) : 0) }')
 }
 
 # Results: VALS["config|mode|size|metric"] = "v1 v2 v3"; WIN/FRAMES per key.
@@ -320,13 +350,122 @@ median() { local s; s=$(stats "$@"); echo "${s%% *}"; }
 
 record() { # KEY: append this run's figures
     local k=$1 m
-    for m in fps mbps p50 p99 peer ccpu; do
+    for m in fps mbps p50 p99 peer ccpu cpct; do
         case $m in
         fps) v=$R_FPS ;; mbps) v=$R_MBPS ;; p50) v=$R_P50 ;; p99) v=$R_P99 ;;
-        peer) v=$R_PEER ;; ccpu) v=$R_CCPU ;;
+        peer) v=$R_PEER ;; ccpu) v=$R_CCPU ;; cpct) v=$R_CPCT ;;
         esac
         VALS[$k|$m]="${VALS[$k|$m]:-} $v"
     done
+}
+
+# ---- report helpers (the runs and the report use them) -----------------------------
+
+# shellcheck disable=SC1003 # tr sees \\ as one backslash
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | tr -d '[:cntrl:]"\\')
+CORES=$(nproc)
+GNUTLS_V=$(pkg-config --modversion gnutls 2>/dev/null || echo unknown)
+LWS_V=$(pkg-config --modversion libwebsockets 2>/dev/null || echo unknown)
+KERNEL=$(uname -r)
+
+report_head() { # the first two lines of a report: when, and on what
+    echo "Pilot transport benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "machine: $CPU_MODEL, $CORES cores, Linux $KERNEL, GnuTLS $GNUTLS_V, libwebsockets $LWS_V"
+}
+
+num_or_null() { [ -n "${1:-}" ] && [ "$1" != null ] && echo "$1" || echo null; }
+ratio() {
+    awk -v a="${1:-null}" -v b="${2:-null}" 'BEGIN {
+        if (a != "null" && a != "" && b != "null" && b + 0 > 0) printf "%.2f", a / b; else printf "null" }'
+}
+med() { # KEY METRIC: the median, null when not measured
+    # shellcheck disable=SC2086
+    median ${VALS[$1|$2]:-}
+}
+dash() { [ "$1" = null ] && echo - || echo "$1"; } # null as "-" in the table
+rmed() { # KEY METRIC: as med, null when the figure was never recorded
+    if [ -n "${VALS[$1|$2]:-}" ]; then med "$1" "$2"; else echo null; fi
+}
+
+# Targets (the issue's, same run): each with its figure, met or missed.
+# verdict VALUE OP LIMIT: met, missed, or "not measured".
+verdict() {
+    awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
+        if (a == "null" || a == "" || b == "null" || b == "") { print "not measured"; exit }
+        if (op == ">=") ok = a + 0 >= b + 0
+        else if (op == ">") ok = a + 0 > b + 0
+        else ok = a + 0 <= b + 0
+        print ok ? "met" : "missed" }'
+}
+# worst OP VALUE...: the value that decides an "at every size" target (the
+# smallest for >, >=, the largest for <=); null if any is null.
+worst() {
+    local op=$1
+    shift
+    printf '%s\n' "$@" | awk -v op="$op" '
+        $1 == "null" || $1 == "" { bad = 1 }
+        NR == 1 || (op == "<=" && $1 + 0 > w + 0) || (op != "<=" && $1 + 0 < w + 0) { w = $1 }
+        END { print (bad || NR == 0) ? "null" : w }'
+}
+
+T_NAME=() T_FIG=() T_VAL=() T_LIMIT=() T_VERDICT=()
+target() { # NAME FIGURE-TEXT VALUE OP LIMIT
+    T_NAME+=("$1") T_FIG+=("$2") T_VAL+=("$(num_or_null "$3")") T_LIMIT+=("$5")
+    T_VERDICT+=("$(verdict "$3" "$4" "$5")")
+}
+
+print_targets() { # the targets block of the report
+    local i
+    echo "targets (same run; plugin = WSS plugin -> raw-tls --ws):"
+    for i in "${!T_NAME[@]}"; do
+        printf '  %-58s %-12s %s\n' "${T_NAME[$i]}" "${T_VERDICT[$i]}" "${T_FIG[$i]}"
+    done
+}
+
+# JSON
+json_stat() { # KEY METRIC: {"median":..,"min":..,"max":..,"runs":[..]}
+    local m lo hi runs
+    # shellcheck disable=SC2086
+    read -r m lo hi <<<"$(stats ${VALS[$1|$2]})"
+    # shellcheck disable=SC2086
+    runs=$(printf '%s,' ${VALS[$1|$2]})
+    printf '{"median":%s,"min":%s,"max":%s,"runs":[%s]}' "$m" "$lo" "$hi" "${runs%,}"
+}
+rjson() { [ -n "${VALS[$1|$2]:-}" ] && json_stat "$1" "$2" || echo null; } # json_stat or null
+json_str() { # a JSON string of $1 (the texts here have no control characters)
+    local s=${1//\\/\\\\}
+    printf '"%s"' "${s//\"/\\\"}"
+}
+
+json_machine() { # the "generated" and "machine" members, each on its line
+    printf '  "generated": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  "machine": {"cpu_model": "%s", "cores": %s, "kernel": "%s", "gnutls": "%s", "libwebsockets": "%s"},\n' \
+        "$CPU_MODEL" "$CORES" "$KERNEL" "$GNUTLS_V" "$LWS_V"
+}
+json_targets() { # the "targets" member, last in the object
+    local i sep=
+    printf '  "targets": ['
+    for i in "${!T_NAME[@]}"; do
+        printf '%s\n    {"target": %s, "value": %s, "limit": %s, "figure": %s, "verdict": "%s"}' "$sep" \
+            "$(json_str "${T_NAME[$i]}")" "${T_VAL[$i]}" "$(num_or_null "${T_LIMIT[$i]}")" \
+            "$(json_str "${T_FIG[$i]}")" "${T_VERDICT[$i]}"
+        sep=,
+    done
+    printf '\n  ]\n'
+}
+
+# run_key KEY: run the client in CMD for KEY ("config|mode|size") and
+# record its figures; a UDP run that lost frames is repeated (3 tries).
+run_key() {
+    local k=$1 cfg=${1%%|*} tries=0
+    until measure "$(peer_of "$cfg")"; do
+        tries=$((tries + 1))
+        if [ "$cfg" != udp ] || [ $tries -ge 3 ]; then
+            die "$k: $(cat "$TMP/client.err")"
+        fi
+        note "$k: run failed (loss), repeating"
+    done
+    record "$k"
 }
 
 # plan CONFIG MODE SIZE: choose window and frame count for a config (a short
@@ -352,6 +491,147 @@ plan() {
         'BEGIN { n = int(f * s); if (n < min) n = min; if (n > 5000000) n = 5000000; print n }')
 }
 
+# ---- (i) paced: production rates -------------------------------------------------------
+
+# Each of PACES datagrams/s each way (4000/s: the production beacon's
+# per-sender relay budget) for PACE_SECONDS, PACE_SIZE bytes, one send per
+# datagram as a daemon sends: the WSS plugin (-batch=1) -> raw-tls --ws, raw
+# TLS (a record per frame) and the UDP plugin -> host echo.  The figures:
+# the client's CPU (% of one core over its wall time), RTT p50/p99, and the
+# rate reached (fps), so that a client that could not keep the pace shows.
+# The CPU includes the client's start, dial and exit; what they cost alone
+# is measured beside it (a paced run of one frame, "cfg|paced-start|size").
+PACE_CFGS="wss-rawws-b1 raw-frame udp"
+PACE_KEYS=()
+paced_cmd() { # CONFIG RATE COUNT: a paced client's command line, in CMD
+    cmd_for "$1" "$PACE_SIZE" "$WINDOW" "$3"
+    case $1 in raw-*) CMD+=(--rate="$2") ;; *) CMD+=(-rate="$2") ;; esac
+}
+paced_runs() {
+    local rate cfg k r
+    for rate in $PACES; do
+        for cfg in $PACE_CFGS; do
+            k="$cfg|paced-$rate|$PACE_SIZE"
+            PACE_KEYS+=("$k")
+            WIN[$k]=$WINDOW
+            FRAMES[$k]=$((rate * PACE_SECONDS))
+        done
+    done
+    note "paced: ${#PACE_KEYS[@]} figures x $RUNS runs of ${PACE_SECONDS}s"
+    for ((r = 1; r <= RUNS; r++)); do # interleaved, as below
+        for k in "${PACE_KEYS[@]}"; do
+            IFS='|' read -r cfg rate _ <<<"$k"
+            paced_cmd "$cfg" "${rate#paced-}" "${FRAMES[$k]}"
+            run_key "$k"
+        done
+        for cfg in $PACE_CFGS; do
+            paced_cmd "$cfg" 1 1
+            run_key "$cfg|paced-start|$PACE_SIZE"
+            k="$cfg|paced-start|$PACE_SIZE|cms"
+            VALS[$k]="${VALS[$k]:-} $R_CMS"
+        done
+    done
+}
+
+paced_target() {
+    local t
+    t=$(ratio "$(med "wss-rawws-b1|paced-4000|$PACE_SIZE" cpct)" "$(med "raw-frame|paced-4000|$PACE_SIZE" cpct)")
+    target "plugin CPU at 4000/s <= 1.3 x raw TLS" "plugin/raw = $t (client CPU %, $PACE_SIZE B)" \
+        "$t" "<=" 1.3
+}
+
+paced_table() {
+    local k cfg rate cm cmin cmax raw
+    echo "paced: $PACE_SIZE B datagrams at a fixed rate each way, ${PACE_SECONDS} s a run (window $WINDOW), one send"
+    echo "per datagram (WSS -batch=1, raw TLS a record each); cpu% = client CPU (utime+stime, every thread)"
+    echo "over its wall time, start + dial + exit included (100 = one core; /proc ticks of 1/$CLK_TCK s ="
+    echo "$(awk -v hz="$CLK_TCK" -v s="$PACE_SECONDS" 'BEGIN { printf "%.2f", 100 / hz / s }') points a run);" \
+        "fps = the rate reached (below the rate: the client could not keep the pace)"
+    printf '%-8s %-30s %6s %-22s %9s %9s %5s\n' rate test fps "cpu% median [min-max]" p50_us p99_us peer%
+    for k in "${PACE_KEYS[@]}"; do
+        IFS='|' read -r cfg rate _ <<<"$k"
+        # shellcheck disable=SC2086
+        read -r cm cmin cmax <<<"$(stats ${VALS[$k|cpct]})"
+        printf '%-8s %-30s %6s %-22s %9s %9s %5s\n' "${rate#paced-}/s" "$(describe "$cfg")" \
+            "$(med "$k" fps)" "$cm [$cmin-$cmax]" "$(med "$k" p50)" "$(med "$k" p99)" "$(med "$k" peer)"
+    done
+    for rate in $PACES; do
+        raw=$(med "raw-frame|paced-$rate|$PACE_SIZE" cpct)
+        echo "  $rate/s: client CPU over raw TLS: plugin" \
+            "$(dash "$(ratio "$(med "wss-rawws-b1|paced-$rate|$PACE_SIZE" cpct)" "$raw")"), UDP" \
+            "$(dash "$(ratio "$(med "udp|paced-$rate|$PACE_SIZE" cpct)" "$raw")")"
+    done
+    echo "  start + dial + exit alone (a paced run of one frame), client CPU ms, median: plugin" \
+        "$(med "wss-rawws-b1|paced-start|$PACE_SIZE" cms), raw TLS $(med "raw-frame|paced-start|$PACE_SIZE" cms)," \
+        "UDP $(med "udp|paced-start|$PACE_SIZE" cms) (of a ${PACE_SECONDS} s run: ms / $((PACE_SECONDS * 10)) points of cpu%)"
+}
+
+json_pace_params() { # the paced block's members of "params"
+    # shellcheck disable=SC2086 # one rate per word
+    printf '"paces": [%s], "pace_seconds": %s, "pace_size": %s' \
+        "$(printf '%s,' $PACES | sed 's/,$//')" "$PACE_SECONDS" "$PACE_SIZE"
+}
+json_pinning() { # the "pinning" member of "params"
+    printf '"pinning": {"peer_cpu": %s, "client_cpu": %s, "text": %s}' \
+        "$PEER_CPU" "$CLIENT_CPU" "$(json_str "$PINNING")"
+}
+json_paced() { # the "paced", "paced_start_cpu_ms" and "paced_ratios" members
+    local k cfg rate size raw sep=""
+    printf '  "paced": ['
+    for k in "${PACE_KEYS[@]}"; do
+        IFS='|' read -r cfg rate size <<<"$k"
+        printf '%s\n    {"test": "%s", "rate": %s, "seconds": %s, "size": %s, "window": %s, "frames": %s,\n' \
+            "$sep" "$cfg" "${rate#paced-}" "$PACE_SECONDS" "$size" "${WIN[$k]}" "${FRAMES[$k]}"
+        printf '     "fps": %s,\n     "client_cpu_pct": %s,\n     "rtt_p50_us": %s,\n     "rtt_p99_us": %s,\n' \
+            "$(json_stat "$k" fps)" "$(json_stat "$k" cpct)" "$(json_stat "$k" p50)" "$(json_stat "$k" p99)"
+        printf '     "peer_cpu_pct": %s}' "$(json_stat "$k" peer)"
+        sep=,
+    done
+    printf '\n  ],\n  "paced_start_cpu_ms": {'
+    sep=
+    for cfg in $PACE_CFGS; do
+        printf '%s"%s": %s' "$sep" "$cfg" "$(json_stat "$cfg|paced-start|$PACE_SIZE" cms)"
+        sep=', '
+    done
+    printf '},\n  "paced_ratios": ['
+    sep=
+    for rate in $PACES; do
+        raw=$(med "raw-frame|paced-$rate|$PACE_SIZE" cpct)
+        printf '%s\n    {"rate": %s, "plugin_cpu_over_raw_tls": %s, "udp_cpu_over_raw_tls": %s, "rtt_p50_plugin_over_raw_tls": %s}' \
+            "$sep" "$rate" "$(ratio "$(med "wss-rawws-b1|paced-$rate|$PACE_SIZE" cpct)" "$raw")" \
+            "$(ratio "$(med "udp|paced-$rate|$PACE_SIZE" cpct)" "$raw")" \
+            "$(ratio "$(med "wss-rawws-b1|paced-$rate|$PACE_SIZE" p50)" "$(med "raw-frame|paced-$rate|$PACE_SIZE" p50)")"
+        sep=,
+    done
+    printf '\n  ],\n'
+}
+
+paced_runs
+if [ "$ONLY" = paced ]; then # the paced block alone: its table, its target
+    paced_target
+    report_head
+    echo "BENCH_ONLY=paced: the paced block alone; runs: $RUNS per figure, median [min-max]"
+    echo "$PINNING"
+    echo
+    paced_table
+    echo
+    print_targets
+    {
+        printf '{\n'
+        json_machine
+        printf '  "params": {"only": "paced", "runs": %s, "window": %s, %s,\n             %s},\n' \
+            "$RUNS" "$WINDOW" "$(json_pace_params)" "$(json_pinning)"
+        json_paced
+        json_targets
+        printf '}\n'
+    } >"$OUT"
+    echo
+    echo "results: $OUT"
+    exit 0
+fi
+
+# ---- (a)-(d) throughput and round trips ------------------------------------------------
+
 CONFIGS="wss-beacon wss-beacon-b1 wss-rawws wss-rawws-b1 lws-rawws raw-frame raw-coalesce floor udp"
 
 for size in $SIZES; do
@@ -374,16 +654,8 @@ for size in $SIZES; do
     for ((r = 1; r <= RUNS; r++)); do
         for k in "${todo[@]}"; do
             IFS='|' read -r cfg mode _ <<<"$k"
-            tries=0
             cmd_for "$cfg" "$size" "${WIN[$k]}" "${FRAMES[$k]}"
-            until measure "$(peer_of "$cfg")"; do
-                tries=$((tries + 1))
-                if [ "$cfg" != udp ] || [ $tries -ge 3 ]; then
-                    die "$k: $(cat "$TMP/client.err")"
-                fi
-                note "$k: run failed (loss), repeating"
-            done
-            record "$k"
+            run_key "$k"
         done
     done
 done
@@ -521,27 +793,6 @@ done
 
 # ---- report ----------------------------------------------------------------------------
 
-# shellcheck disable=SC1003 # tr sees \\ as one backslash
-CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | tr -d '[:cntrl:]"\\')
-CORES=$(nproc)
-GNUTLS_V=$(pkg-config --modversion gnutls 2>/dev/null || echo unknown)
-LWS_V=$(pkg-config --modversion libwebsockets 2>/dev/null || echo unknown)
-KERNEL=$(uname -r)
-
-num_or_null() { [ -n "${1:-}" ] && [ "$1" != null ] && echo "$1" || echo null; }
-ratio() {
-    awk -v a="${1:-null}" -v b="${2:-null}" 'BEGIN {
-        if (a != "null" && a != "" && b != "null" && b + 0 > 0) printf "%.2f", a / b; else printf "null" }'
-}
-med() { # KEY METRIC: the median, null when not measured
-    # shellcheck disable=SC2086
-    median ${VALS[$1|$2]:-}
-}
-dash() { [ "$1" = null ] && echo - || echo "$1"; } # null as "-" in the table
-rmed() { # KEY METRIC: as med, null when the figure was never recorded
-    if [ -n "${VALS[$1|$2]:-}" ]; then med "$1" "$2"; else echo null; fi
-}
-
 # Sizes in ascending order; the round trip of the dial target is the raw
 # TLS ping-pong p50 at the smallest (the auth messages are small).
 # shellcheck disable=SC2086 # one size per word
@@ -549,32 +800,6 @@ SORTED_SIZES=$(printf '%s\n' $SIZES | sort -n | tr '\n' ' ')
 SMALLEST=${SORTED_SIZES%% *}
 
 # ---- targets (the issue's, same run) -----------------------------------------------------
-
-# verdict VALUE OP LIMIT: met, missed, or "not measured".
-verdict() {
-    awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN {
-        if (a == "null" || a == "" || b == "null" || b == "") { print "not measured"; exit }
-        if (op == ">=") ok = a + 0 >= b + 0
-        else if (op == ">") ok = a + 0 > b + 0
-        else ok = a + 0 <= b + 0
-        print ok ? "met" : "missed" }'
-}
-# worst OP VALUE...: the value that decides an "at every size" target (the
-# smallest for >, >=, the largest for <=); null if any is null.
-worst() {
-    local op=$1
-    shift
-    printf '%s\n' "$@" | awk -v op="$op" '
-        $1 == "null" || $1 == "" { bad = 1 }
-        NR == 1 || (op == "<=" && $1 + 0 > w + 0) || (op != "<=" && $1 + 0 < w + 0) { w = $1 }
-        END { print (bad || NR == 0) ? "null" : w }'
-}
-
-T_NAME=() T_FIG=() T_VAL=() T_LIMIT=() T_VERDICT=()
-target() { # NAME FIGURE-TEXT VALUE OP LIMIT
-    T_NAME+=("$1") T_FIG+=("$2") T_VAL+=("$(num_or_null "$3")") T_LIMIT+=("$5")
-    T_VERDICT+=("$(verdict "$3" "$4" "$5")")
-}
 
 p1200=$(med "wss-rawws|pipelined|1200" fps)
 t=$(ratio "$p1200" "$(med "raw-frame|pipelined|1200" fps)")
@@ -643,10 +868,10 @@ CONN_KB=$(worst "<=" "${CC[rawws|first_conn_kb]}" "${CC[rawws|per_conn_kb]}")
 target "idle connection <= 256 KiB resident (above host baseline)" \
     "first ${CC[rawws|first_conn_kb]} KiB, each further ${CC[rawws|per_conn_kb]} KiB private (RssAnon)" \
     "$CONN_KB" "<=" 256
+paced_target
 
 {
-    echo "Pilot transport benchmark  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "machine: $CPU_MODEL, $CORES cores, Linux $KERNEL, GnuTLS $GNUTLS_V, libwebsockets $LWS_V"
+    report_head
     echo "runs: $RUNS per figure, median [min-max]; pipelined = window $WINDOW, ~${SECONDS_PER_RUN}s;" \
         "ping-pong = window 1, $PINGPONG frames"
     echo "peer% = echo peer CPU (100 = one core busy); cli = client CPU s/100k frames (incl. start+dial)"
@@ -766,36 +991,20 @@ target "idle connection <= 256 KiB resident (above host baseline)" \
         fi
     done
     echo
-    echo "targets (same run; plugin = WSS plugin -> raw-tls --ws):"
-    for i in "${!T_NAME[@]}"; do
-        printf '  %-58s %-12s %s\n' "${T_NAME[$i]}" "${T_VERDICT[$i]}" "${T_FIG[$i]}"
-    done
+    paced_table
+    echo
+    print_targets
 }
 
 # ---- JSON ------------------------------------------------------------------------------
 
-json_stat() { # KEY METRIC: {"median":..,"min":..,"max":..,"runs":[..]}
-    local m lo hi runs
-    # shellcheck disable=SC2086
-    read -r m lo hi <<<"$(stats ${VALS[$1|$2]})"
-    # shellcheck disable=SC2086
-    runs=$(printf '%s,' ${VALS[$1|$2]})
-    printf '{"median":%s,"min":%s,"max":%s,"runs":[%s]}' "$m" "$lo" "$hi" "${runs%,}"
-}
-rjson() { [ -n "${VALS[$1|$2]:-}" ] && json_stat "$1" "$2" || echo null; } # json_stat or null
-json_str() { # a JSON string of $1 (the texts here have no control characters)
-    local s=${1//\\/\\\\}
-    printf '"%s"' "${s//\"/\\\"}"
-}
-
 {
-    printf '{\n  "generated": "%s",\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    printf '  "machine": {"cpu_model": "%s", "cores": %s, "kernel": "%s", "gnutls": "%s", "libwebsockets": "%s"},\n' \
-        "$CPU_MODEL" "$CORES" "$KERNEL" "$GNUTLS_V" "$LWS_V"
+    printf '{\n'
+    json_machine
     printf '  "params": {"runs": %s, "window": %s, "seconds_per_run": %s, "pingpong_frames": %s, "dials": %s, "drops": %s,\n' \
         "$RUNS" "$WINDOW" "$SECONDS_PER_RUN" "$PINGPONG" "$DIALS" "$DROPS"
-    printf '             "pinning": {"peer_cpu": %s, "client_cpu": %s, "text": %s}, "floor_warn_pct": %s},\n' \
-        "$PEER_CPU" "$CLIENT_CPU" "$(json_str "$PINNING")" "$FLOOR_PCT"
+    printf '             %s, "floor_warn_pct": %s,\n             %s},\n' \
+        "$(json_pinning)" "$FLOOR_PCT" "$(json_pace_params)"
     printf '  "results": [\n'
     sep=
     for k in "${KEYS[@]}"; do
@@ -874,15 +1083,9 @@ json_str() { # a JSON string of $1 (the texts here have no control characters)
             "$(rmed "rcv-$t" frames_per_call)"
     done
     printf '},\n'
-    printf '  "targets": ['
-    sep=
-    for i in "${!T_NAME[@]}"; do
-        printf '%s\n    {"target": %s, "value": %s, "limit": %s, "figure": %s, "verdict": "%s"}' "$sep" \
-            "$(json_str "${T_NAME[$i]}")" "${T_VAL[$i]}" "$(num_or_null "${T_LIMIT[$i]}")" \
-            "$(json_str "${T_FIG[$i]}")" "${T_VERDICT[$i]}"
-        sep=,
-    done
-    printf '\n  ]\n}\n'
+    json_paced
+    json_targets
+    printf '}\n'
 } >"$OUT"
 echo
 echo "results: $OUT"

@@ -2,7 +2,8 @@
  * bench_frame.h -- the frames echo-bench and the raw TLS baseline send, so
  * that both measure the same thing: sequence (8 bytes, big-endian), send
  * time in ns (8), then a pattern derived from the sequence, which catches
- * corruption and mix-ups.  Part of the benchmark; the host's echo-bench
+ * corruption and mix-ups.  Also the schedule of a paced run, which
+ * both follow.  Part of the benchmark; the host's echo-bench
  * includes it from here.  Not installed.
  */
 #ifndef PT_BENCH_FRAME_H
@@ -30,6 +31,20 @@ static inline uint64_t bench_get64(const unsigned char *p)
 static inline unsigned char bench_pattern(uint64_t seq, size_t i)
 {
     return (unsigned char)(seq * 131 + i * 7 + 1);
+}
+
+/* A paced run (echo-bench -rate, raw-tls --rate): frame i is due
+ * bench_due_ns(i, rate) ns after the start, an absolute schedule, so a late
+ * frame does not push the later ones back. */
+static inline uint64_t bench_due_ns(uint64_t i, uint64_t rate)
+{
+    return i / rate * 1000000000u + i % rate * 1000000000u / rate;
+}
+
+/* How many frames are due elapsed ns after the start (frame 0 at once). */
+static inline uint64_t bench_due_count(uint64_t elapsed, uint64_t rate)
+{
+    return elapsed / 1000000000u * rate + elapsed % 1000000000u * rate / 1000000000u + 1;
 }
 
 /* qsort comparator for round-trip times. */

@@ -22,7 +22,8 @@
  *       then each masked client frame comes back as an unmasked server
  *       frame (pings are answered with pongs, a close with a close).
  *
- *   raw-tls client --port=N --ca=F --count=N --size=B --window=W [--coalesce]
+ *   raw-tls client --port=N --ca=F --count=N --size=B --window=W
+ *                  [--coalesce | --rate=R]
  *       Sends N frames (a 4-byte big-endian length, then B bytes: sequence,
  *       send time, pattern) with at most W unanswered, checks every echo and
  *       prints the line pilot-transport echo-bench prints:
@@ -30,6 +31,11 @@
  *       Without --coalesce every frame is one gnutls_record_send (one TLS
  *       record, one write); with --coalesce the frames that may be sent at
  *       one moment are corked (gnutls_record_cork) and leave in one uncork.
+ *       --rate=R paces it as echo-bench -rate does (frame i due at start +
+ *       i/R s; late frames leave at once, the window allowing; " rate=R" is
+ *       added to the line): one record per frame, and between due times it
+ *       waits in ppoll() for the socket or the next due time, whichever is
+ *       first, then reads as unpaced (see run_paced).
  *
  *   raw-tls handshake --port=N --ca=F --count=N
  *       N times: TCP connect + full TLS 1.3 handshake (certificate checked
@@ -42,8 +48,10 @@
  * (one recv() takes in as many records as the socket holds; GnuTLS's own
  * pull reads each record with two).  The client is one thread whose reads
  * block and whose sends do not (see run_client); the server, one blocking
- * thread per connection.  bench.sh checks it against tls-floor.c, the
- * simplest GnuTLS echo, which shares no I/O code with it.
+ * thread per connection.  (A paced run, --rate, has two things to wait
+ * for, an echo and the next due time, so it waits in ppoll(); its reads
+ * are the same.)  bench.sh checks it against tls-floor.c, the simplest
+ * GnuTLS echo, which shares no I/O code with it.
  */
 #include "config.h"
 
@@ -192,7 +200,7 @@ static readahead *ra_attach(gnutls_session_t s, int fd)
 
 struct opts {
     const char *cert, *key, *ca;
-    unsigned long port, count, size, window;
+    unsigned long port, count, size, window, rate;
     int ws, coalesce;
 };
 
@@ -212,6 +220,7 @@ static void parse(int argc, char **argv, struct opts *o)
         { "count", NULL, &o->count, 100000000, NULL },
         { "size", NULL, &o->size, MAX_SIZE, NULL },
         { "window", NULL, &o->window, 1000000, NULL },
+        { "rate", NULL, &o->rate, 10000000, NULL },
         { NULL, NULL, NULL, 0, NULL },
     };
     bench_parse_flags(argc, argv, 2, flags);
@@ -714,6 +723,85 @@ static void read_record(client *c)
         c->in_off = c->in_len = 0;
 }
 
+/* The paced run (--rate): frame i is due at start + bench_due_ns(i, rate),
+ * one record per frame (sends do not block, as unpaced).  A paced client
+ * waits on two things, an echo and the next due time, so it waits in
+ * ppoll() on the socket with the time left (nanoseconds; poll()'s
+ * milliseconds are longer than the gap at 4000/s) unless read-ahead or
+ * GnuTLS already holds input; readable, it reads one record as unpaced
+ * (read_record).  Gives up when frames are in flight and nothing has come
+ * back for IO_TIMEOUT_S.  Its send loop repeats run_client's, on purpose:
+ * the unpaced baseline's code stays as every earlier figure measured it. */
+static void run_paced(client *c, readahead *ra, int fd, unsigned long window, uint64_t rate,
+                      unsigned char *out, uint64_t start)
+{
+    const size_t flen = 4 + (size_t)c->size;
+    const uint64_t timeout_ns = (uint64_t)IO_TIMEOUT_S * 1000000000u;
+    uint64_t idle_since = start; /* the last echo, or the send that ended an idle spell */
+    size_t out_off = 0;
+    int built = 0;
+
+    while (c->received < c->count) {
+        uint64_t now = now_ns(), due = bench_due_count(now - start, rate);
+        int blocked = 0;
+        if (due > c->count)
+            due = c->count;
+        if (c->sent == c->received && due > c->sent)
+            idle_since = now;
+        while (c->sent < due && c->sent - c->received < window) {
+            if (!built) {
+                build(out, (size_t)c->size, c->sent);
+                built = 1;
+                out_off = 0;
+            }
+            /* After GNUTLS_E_AGAIN the same arguments again, as GnuTLS asks. */
+            ssize_t r = gnutls_record_send(c->s, out + out_off, flen - out_off);
+            if (again(r)) {
+                blocked = 1;
+                break;
+            }
+            if (r < 0)
+                die("client: send: %s", gnutls_strerror((int)r));
+            out_off += (size_t)r;
+            if (out_off == flen) {
+                built = 0;
+                c->sent++;
+            }
+        }
+        if (c->sent > c->received && (ra_buffered(ra) || gnutls_record_check_pending(c->s) > 0)) {
+            read_record(c); /* input already here: no wait */
+            idle_since = now_ns();
+            continue;
+        }
+        /* Wait for the socket until the next frame is due, or, frames in
+         * flight, until the timeout: whichever is first. */
+        uint64_t until = UINT64_MAX;
+        if (!blocked && c->sent < c->count && c->sent - c->received < window)
+            until = start + bench_due_ns(c->sent, rate);
+        if (c->sent > c->received || blocked) {
+            if (now - idle_since >= timeout_ns)
+                die("client: nothing moved for %d s: %" PRIu64 " of %" PRIu64 " echoes",
+                    IO_TIMEOUT_S, c->received, c->count);
+            if (idle_since + timeout_ns < until)
+                until = idle_since + timeout_ns;
+        }
+        if (until <= now)
+            continue;
+        struct pollfd pf = { fd, (short)(POLLIN | (blocked ? POLLOUT : 0)), 0 };
+        uint64_t wait = until - now;
+        struct timespec ts = { (time_t)(wait / 1000000000u), (long)(wait % 1000000000u) };
+        int pr = ppoll(&pf, 1, &ts, NULL);
+        if (pr < 0 && errno != EINTR)
+            die("client: poll: %s", strerror(errno));
+        /* Only an echo that is due is read: a read with none due would
+         * block (a TLS session ticket alone is no echo). */
+        if (pr > 0 && (pf.revents & (POLLIN | POLLHUP | POLLERR)) && c->sent > c->received) {
+            read_record(c);
+            idle_since = now_ns();
+        }
+    }
+}
+
 static int run_client(const struct opts *o)
 {
     const uint64_t count = o->count, size = o->size, window = o->window;
@@ -727,6 +815,9 @@ static int run_client(const struct opts *o)
 
     if (count == 0 || size < HDR || window == 0)
         die("client: need --count >= 1, --size >= %d, --window >= 1", HDR);
+    if (o->rate && o->coalesce)
+        die("client: --rate and --coalesce do not go together (a paced run sends a record "
+            "per frame)");
     memset(&c, 0, sizeof c);
     c.count = count;
     c.size = size;
@@ -743,6 +834,8 @@ static int run_client(const struct opts *o)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
     uint64_t start = now_ns();
+    if (o->rate)
+        run_paced(&c, ra, fd, window, o->rate, out, start);
     while (c.received < count) {
         int blocked = 0;
 
@@ -812,10 +905,13 @@ static int run_client(const struct opts *o)
     double secs = (double)(now_ns() - start) / 1e9;
     qsort(c.rtt, count, sizeof *c.rtt, bench_cmp_u64);
     printf("RESULT frames=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f fps=%.0f mbps=%.2f "
-           "rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
+           "rtt_p50_us=%.1f rtt_p99_us=%.1f",
            count, count * size, secs, (double)count / secs,
            (double)(count * size) * 8 / 1e6 / secs, (double)c.rtt[count / 2] / 1e3,
            (double)c.rtt[(count * 99) / 100] / 1e3);
+    if (o->rate)
+        printf(" rate=%lu", o->rate);
+    putchar('\n');
     gnutls_deinit(c.s);
     free(ra);
     close(fd);
@@ -830,7 +926,8 @@ static int run_client(const struct opts *o)
 static void usage(void)
 {
     fputs("usage: raw-tls server --port=0 --cert=F --key=F [--ws]\n"
-          "       raw-tls client --port=N --ca=F --count=N --size=B --window=W [--coalesce]\n"
+          "       raw-tls client --port=N --ca=F --count=N --size=B --window=W\n"
+          "                      [--coalesce | --rate=R]   (R frames/s, paced; 0: unpaced)\n"
           "       raw-tls handshake --port=N --ca=F --count=N\n"
           "Benchmark baseline (GnuTLS TLS 1.3 on loopback); see the top of raw-tls.c.\n"
           "The server's --ws mode VERIFIES NOTHING: benchmark code, not product.\n",
