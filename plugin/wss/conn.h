@@ -6,7 +6,7 @@
  *
  * There is no I/O thread on the data path: the host's reader thread reads
  * the link and its writer thread writes it, each under the lock, which is
- * held only for non-blocking libcurl calls and released while a thread
+ * held only for non-blocking link calls and released while a thread
  * waits on the socket.  So a writer stalled on a full socket never holds
  * up the reader, and nothing is handed between threads per frame.
  *

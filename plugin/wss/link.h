@@ -3,14 +3,15 @@
  * libcurl for DNS, TCP, proxy and TLS, then our own upgrade with
  * subprotocol pilot.v1; auth_exchange.c: the auth exchange), then
  * non-blocking whole-message reads (frame.c's decoder over a receive
- * buffer that curl_easy_recv fills) and resumable writes (frame.c's
- * encoder into a send queue that curl_easy_send empties).  Prefix
+ * buffer that the byte stream fills) and resumable writes (frame.c's
+ * encoder into a send queue that the stream empties); the stream is
+ * libcurl while dialling, then GnuTLS directly (stream.h).  Prefix
  * wss_link_.
  *
  * A link knows nothing of threads: the plugin (wss.c) serialises every call
- * on one link, since a libcurl handle must never be used from two threads
- * at the same moment.  Reads and writes never block; the caller polls the
- * link's socket.
+ * on one link, since neither its libcurl handle nor its TLS session may be
+ * used from two threads at the same moment.  Reads and writes never block;
+ * the caller polls the link's socket.
  */
 #ifndef PT_WSS_LINK_H
 #define PT_WSS_LINK_H
