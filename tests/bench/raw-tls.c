@@ -412,6 +412,25 @@ static int ws_send(peer *p, unsigned char b0, const unsigned char *data, size_t 
     return len ? queue(p, data, len) : 0;
 }
 
+/* Unmask len bytes at d in place with key m, eight bytes at a time as a
+ * real server does (byte by byte cost the echo ~1 us per 1200 bytes, time
+ * every ratio against this peer would have charged to the plugin). */
+static void unmask(unsigned char *d, size_t len, const unsigned char m[4])
+{
+    uint32_t k;
+    uint64_t k8, v;
+    size_t i = 0;
+    memcpy(&k, m, 4);
+    k8 = (uint64_t)k << 32 | k;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&v, d + i, 8);
+        v ^= k8;
+        memcpy(d + i, &v, 8);
+    }
+    for (; i < len; i++)
+        d[i] ^= m[i & 3];
+}
+
 /* Wait for one whole client frame, unmask it in place and consume it.
  * Returns 0 with *b0, *data, *len set (data valid until the next call). */
 static int ws_next(peer *p, unsigned char *b0, unsigned char **data, size_t *len)
@@ -437,11 +456,8 @@ static int ws_next(peer *p, unsigned char *b0, unsigned char **data, size_t *len
                     return -1;
                 if (have >= hl + n) {
                     unsigned char *d = f + hl;
-                    if (f[1] & 128) {
-                        const unsigned char *m = f + hl - 4;
-                        for (size_t i = 0; i < n; i++)
-                            d[i] ^= m[i & 3];
-                    }
+                    if (f[1] & 128)
+                        unmask(d, (size_t)n, f + hl - 4);
                     *b0 = f[0];
                     *data = d;
                     *len = (size_t)n;
