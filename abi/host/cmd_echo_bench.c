@@ -84,9 +84,9 @@ static int send_upto(struct bench *b, uint64_t until)
              k++) {
             unsigned char *f = b->out + k * b->size;
             bench_put64(f, b->sent + k);
-            bench_put64(f + 8, ptu_now_ns());
             for (size_t i = HDR; i < b->size; i++)
                 f[i] = bench_pattern(b->sent + k, i);
+            bench_put64(f + 8, ptu_now_ns()); /* last: the round trip is the transport's */
             b->frames[k] = (pt_frame){ f, b->size, b->dst };
         }
         if (b->many) {

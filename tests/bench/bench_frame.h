@@ -2,7 +2,9 @@
  * bench_frame.h -- the frames echo-bench and the raw TLS baseline send, so
  * that both measure the same thing: sequence (8 bytes, big-endian), send
  * time in ns (8), then a pattern derived from the sequence, which catches
- * corruption and mix-ups.  Also the schedule of a paced run, which
+ * corruption and mix-ups.  The time is stamped after the pattern is
+ * written and read before it is checked, by every client: a round trip
+ * is the transport's, not the pattern's (16 KiB of it is microseconds).  Also the schedule of a paced run, which
  * both follow.  Part of the benchmark; the host's echo-bench
  * includes it from here.  Not installed.
  */

@@ -169,9 +169,9 @@ static int send_frame(struct lws *wsi)
 {
     unsigned char *f = C.out + LWS_PRE;
     bench_put64(f, C.sent);
-    bench_put64(f + 8, now_ns());
     for (size_t i = HDR; i < C.o.size; i++)
         f[i] = bench_pattern(C.sent, i);
+    bench_put64(f + 8, now_ns()); /* last: the round trip is the transport's */
     if (lws_write(wsi, f, C.o.size, LWS_WRITE_BINARY) < (int)C.o.size)
         return -1;
     C.sent++;

@@ -673,9 +673,9 @@ static void build(unsigned char *out, size_t size, uint64_t seq)
 {
     ptu_put32(out, (uint32_t)size);
     bench_put64(out + 4, seq);
-    bench_put64(out + 12, now_ns());
     for (size_t i = HDR; i < size; i++)
         out[4 + i] = bench_pattern(seq, i);
+    bench_put64(out + 12, now_ns()); /* last: the round trip is the transport's */
 }
 
 /* The client runs on one thread: two threads pinned to one CPU pay a
