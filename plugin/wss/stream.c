@@ -71,6 +71,7 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
             return -1;
         }
         st->dry = (size_t)r < len + RA_CAP;
+        st->eof = r == 0;
         st->ra_off = 0;
         st->ra_len = (size_t)r > len ? (size_t)r - len : 0;
         return r > (ssize_t)len ? (ssize_t)len : r; /* 0: the peer closed */
@@ -163,6 +164,9 @@ static int tls_failed(wss_stream *st, const char *what, int r, char *err, size_t
     if (r == GNUTLS_E_PREMATURE_TERMINATION)
         return ptu_err(err, errlen, PT_EIO,
                        "beacon closed the TCP connection (without a TLS close_notify)");
+    if (st->eof) /* GnuTLS calls it a decoding error */
+        return ptu_err(err, errlen, PT_EIO,
+                       "beacon closed the TCP connection in the middle of a TLS record");
     return ptu_err(err, errlen, PT_EIO, "%s: TLS: %s", what, gnutls_strerror(r));
 }
 

@@ -49,6 +49,7 @@ typedef struct wss_stream {
     size_t ra_off, ra_len;  /* unread: ra[ra_off..ra_len) */
     int dry;                /* the last recv() came back short: see above */
     int io_errno;           /* errno of the transport's last failed call */
+    int eof;                /* the last recv() found the end of the stream */
 } wss_stream;
 
 /* A stream on libcurl over the dialled connection d (which must stay at

@@ -459,8 +459,8 @@ static pt_conn *connected(struct rig *r, int plain, const char *const *kv)
 
 /* The beacon's echo of a size-byte frame is cut (or reset) `at` bytes into
  * it on the wire: the plugin must reconnect, deliver nothing of the broken
- * frame, and carry frames again. */
-static void cut_inbound_frame(int plain, int kind, size_t size, uint64_t at)
+ * frame, carry frames again, and say why the link was lost (why). */
+static void cut_inbound_frame(int plain, int kind, size_t size, uint64_t at, const char *why)
 {
     struct rig r;
     static unsigned char out[PT_MAX_FRAME], in[PT_MAX_FRAME];
@@ -496,36 +496,43 @@ static void cut_inbound_frame(int plain, int kind, size_t size, uint64_t at)
     wss->last_error(c, msg, sizeof msg);
     printf("# last error: %s\n", msg);
     CHECK_STR_CONTAINS(msg, "connection lost");
+    CHECK_STR_CONTAINS(msg, why);
     rig_down(&r, c);
 }
+
+/* Once up, the link reads with GnuTLS (or the socket) directly: these are
+ * its words for the stream ending (plugin/wss/stream.c). */
+#define CUT_TLS "beacon closed the TCP connection in the middle of a TLS record"
+#define CUT_PLAIN "beacon closed the TCP connection"
+#define RESET "receive: Connection reset by peer"
 
 TEST(cut_inside_an_inbound_tls_record_reconnects)
 {
     /* 5-byte record header, then 60 bytes of a 1000-byte message. */
-    cut_inbound_frame(0, FP_CUT, 1000, 65);
+    cut_inbound_frame(0, FP_CUT, 1000, 65, CUT_TLS);
 }
 
 TEST(reset_inside_an_inbound_tls_record_reconnects)
 {
-    cut_inbound_frame(0, FP_RESET, 1000, 65);
+    cut_inbound_frame(0, FP_RESET, 1000, 65, RESET);
 }
 
 TEST(cut_inside_a_multi_record_message_reconnects)
 {
     /* A 64 KiB message spans several TLS records: cut after the first
      * (16 KiB of payload reached the plugin, the rest never does). */
-    cut_inbound_frame(0, FP_CUT, PT_MAX_FRAME, 20000);
+    cut_inbound_frame(0, FP_CUT, PT_MAX_FRAME, 20000, CUT_TLS);
 }
 
 TEST(cut_inside_a_websocket_header_reconnects)
 {
     /* ws://: a 1000-byte message has a 4-byte header; stop after 2. */
-    cut_inbound_frame(1, FP_CUT, 1000, 2);
+    cut_inbound_frame(1, FP_CUT, 1000, 2, CUT_PLAIN);
 }
 
 TEST(reset_inside_a_websocket_payload_reconnects)
 {
-    cut_inbound_frame(1, FP_RESET, 1000, 500);
+    cut_inbound_frame(1, FP_RESET, 1000, 500, RESET);
 }
 
 TEST(stall_inside_an_inbound_frame_is_caught_by_the_pong_timeout)
