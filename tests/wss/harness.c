@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,13 +218,61 @@ int beacon_counter(beacon *b, const char *name, uint64_t *value)
     return -1;
 }
 
+/* A process's exit as an event: a pidfd polls readable when it exits
+ * (-1 without pidfd_open: then reap() looks every 20 ms). */
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+int reap(pid_t pid, int sig, int64_t ms, int drain_fd, int *status)
+{
+    int st = 0, pfd = pidfd_of(pid);
+    int64_t deadline = now_ms() + ms;
+    pid_t got = 0;
+    if (sig)
+        kill(pid, sig);
+    /* A stopped child (SIGSTOP) acts on sig only once it runs again. */
+    if (sig && sig != SIGKILL)
+        kill(pid, SIGCONT);
+    while ((got = waitpid(pid, &st, WNOHANG)) == 0) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd p[2] = { { pfd, POLLIN, 0 }, { drain_fd, POLLIN, 0 } };
+        int n = poll(p, 2, pfd >= 0 ? (int)left : (int)(left < 20 ? left : 20));
+        if (n > 0 && p[1].revents) { /* its output: read, so it never blocks on a full pipe */
+            char buf[4096];
+            if (read(drain_fd, buf, sizeof buf) <= 0)
+                drain_fd = -1;
+        }
+    }
+    if (got == 0) {
+        printf("# process %d still running %lld ms after signal %d: killed\n", (int)pid,
+               (long long)ms, sig);
+        kill(pid, SIGKILL);
+        got = waitpid(pid, &st, 0); /* SIGKILL ends even a stopped process */
+    }
+    if (pfd >= 0)
+        close(pfd);
+    if (status)
+        *status = st;
+    return got == pid ? 0 : -1;
+}
+
 int beacon_stop_sig(beacon *b, int sig)
 {
     int status = 0;
     if (b->pid <= 0)
         return -1;
-    kill(b->pid, sig);
-    waitpid(b->pid, &status, 0);
+    /* It exits at once natively; a beacon that does not (stopped, stuck
+     * writing to a full stderr pipe) is killed rather than waited for. */
+    reap(b->pid, sig, ceiling_ms(5000), b->err_fd, &status);
     close(b->out_fd);
     if (b->err_fd >= 0)
         close(b->err_fd);
