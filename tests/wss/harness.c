@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -69,6 +70,32 @@ struct timespec deadline_after_ms(clockid_t clock, int64_t ms)
     return t;
 }
 
+/* The children to kill if the watchdog ends the program (0: a free slot). */
+static volatile sig_atomic_t tracked[32];
+
+void harness_track_child(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++)
+        if (tracked[i] == 0) {
+            tracked[i] = pid;
+            return;
+        }
+}
+
+void harness_untrack_child(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++)
+        if (tracked[i] == pid)
+            tracked[i] = 0;
+}
+
+void harness_kill_children(void)
+{
+    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++)
+        if (tracked[i] > 0)
+            kill((pid_t)tracked[i], SIGKILL);
+}
+
 /* Start the beacon with the given cert name and extra flags (NULL ended);
  * port 0 picks a free one; its stderr into a pipe when capture is set.
  * Waits for its READY line. */
@@ -103,6 +130,17 @@ static int spawn(beacon *b, const char *cert, int port, const char *const *flags
         return -1;
     }
     b->pid = fork();
+    if (b->pid < 0) { /* and never kill(-1, ...) below: that is every process */
+        printf("# fork: %s\n", strerror(errno));
+        close(pipefd[0]);
+        close(pipefd[1]);
+        if (capture) {
+            close(errpipe[0]);
+            close(errpipe[1]);
+        }
+        b->pid = 0;
+        return -1;
+    }
     if (b->pid == 0) {
         dup2(pipefd[1], 1);
         int devnull = open("/dev/null", O_WRONLY);
@@ -115,6 +153,8 @@ static int spawn(beacon *b, const char *cert, int port, const char *const *flags
         execv(beacon_bin, av.m);
         _exit(127);
     }
+    if (b->pid > 0)
+        harness_track_child(b->pid);
     close(pipefd[1]);
     b->out_fd = pipefd[0];
     if (capture) {
@@ -144,6 +184,7 @@ static int spawn(beacon *b, const char *cert, int port, const char *const *flags
     printf("# beacon did not become ready\n");
     kill(b->pid, SIGKILL);
     waitpid(b->pid, NULL, 0);
+    harness_untrack_child(b->pid);
     b->pid = 0;
     close(b->out_fd);
     if (b->err_fd >= 0)
@@ -260,6 +301,8 @@ int reap(pid_t pid, int sig, int64_t ms, int drain_fd, int *status)
     }
     if (pfd >= 0)
         close(pfd);
+    if (got == pid)
+        harness_untrack_child(pid);
     if (status)
         *status = st;
     return got == pid ? 0 : -1;

@@ -74,6 +74,13 @@ int beacon_wait_line(beacon *b, const char *needle, int ms);
 /* SIGUSR1, and the counter name (bc_stats, e.g. "text_in") of the STATS line
  * it prints.  0, or -1 with a diagnostic. */
 int beacon_counter(beacon *b, const char *name, uint64_t *value);
+/* Child processes the harness or a test started (beacons are tracked by
+ * beacon_start and beacon_stop): harness_kill_children SIGKILLs every one
+ * still tracked, async-signal-safe, for the watchdog (tap_on_hang). */
+void harness_track_child(pid_t pid);
+void harness_untrack_child(pid_t pid);
+void harness_kill_children(void);
+
 /* Send child pid sig (and SIGCONT, in case it is stopped; no signal if sig
  * is 0), then reap it within ms (not scaled), reading and discarding what
  * drain_fd (-1: none) brings meanwhile; past ms it is killed (SIGKILL) and

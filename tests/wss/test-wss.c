@@ -1315,7 +1315,10 @@ static int proxy_start(proxy *px)
                "PidFile \"%s/tinyproxy.pid\"\n",
             px->port, dir, dir);
     fclose(f);
+    fflush(stdout); /* nothing buffered may be written twice */
     px->pid = fork();
+    if (px->pid < 0) /* never kill(-1, ...) below */
+        return -1;
     if (px->pid == 0) {
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0) {
@@ -1325,6 +1328,7 @@ static int proxy_start(proxy *px)
         execlp("tinyproxy", "tinyproxy", "-d", "-c", conf, (char *)NULL);
         _exit(127);
     }
+    harness_track_child(px->pid);
     /* Ready when it accepts: try to connect, waiting on the connect itself. */
     int64_t deadline = now_ms() + 10000;
     while (now_ms() < deadline) {
@@ -1343,8 +1347,7 @@ static int proxy_start(proxy *px)
         /* tinyproxy offers no readiness signal: probe again shortly. */
         poll(NULL, 0, 10);
     }
-    kill(px->pid, SIGKILL);
-    waitpid(px->pid, NULL, 0);
+    reap(px->pid, SIGKILL, ceiling_ms(0), -1, NULL);
     return -1;
 }
 
@@ -1532,6 +1535,7 @@ static int dial_with_spare_fds(int spare, struct fd_dial *r)
         setrlimit(RLIMIT_NOFILE, &saved); /* LeakSanitizer needs descriptors at exit */
         exit(write(p[1], &res, sizeof res) == (ssize_t)sizeof res ? 0 : 5);
     }
+    harness_track_child(pid);
     close(p[1]);
     size_t got = 0;
     int64_t deadline = now_ms() + 20000 * scale;
@@ -1598,6 +1602,7 @@ int main(void)
 {
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon outlives a hang, stopped or not */
     /* The proxy passwords used below, for tests/secrets.sh. */
     secrets_register_password("tinyproxy password", "s3cret-pw");
     secrets_register_password("wrong proxy password", "wrong-pw-123");
