@@ -1147,6 +1147,75 @@ TEST(a_logger_stuck_on_a_dropped_frame_does_not_stall_send)
                                             join_small_reader);
 }
 
+static void *free_main(void *arg)
+{
+    wss->free(arg);
+    return NULL;
+}
+
+/* close() while the keeper is in the middle of a round: past its look at
+ * close, not yet holding the lock.  It is held there in the host's logger,
+ * on the summary of dropped frames its tick logs at the top of the round
+ * (the reader logs the first drop at once, the keeper the next ones a
+ * second later).  When it goes on, a ping or keep-alive is due, which a
+ * closed connection no longer queues: the keeper must still finish the
+ * round and end, so free() returns.  (It used to spin for good in
+ * wss_conn_push_out with the lock held, and free() never returned.) */
+#define MID_ROUND_IDLE_PING_MS 100
+TEST(free_returns_after_a_close_in_the_middle_of_a_keeper_round)
+{
+    beacon b;
+    pt_conn *c = NULL;
+    dial_setup d;
+    static unsigned char f[64], small[8];
+    pt_frame three[3] = { { f, sizeof f, NULL }, { f, sizeof f, NULL }, { f, sizeof f, NULL } };
+    const char *kv[] = { "idle-ping", dur(MID_ROUND_IDLE_PING_MS), "pong-timeout", dur(60000),
+                         NULL };
+    slow_arm("wss: inbound frames dropped");
+    if (beacon_start(&b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    dial_setup_init(&d, b.port, &me, kv);
+    d.p.log = slow_log;
+    d.p.log_level = PT_LOG_WARN;
+    CHECK_EQ_INT(dial_setup_dial(&d, &c), PT_OK);
+    /* Drops a second apart are each logged at once by the reader (main,
+     * never held): then try again. */
+    int held = 0;
+    for (int round = 0; c && round < 3 && !held && !tap_point_failed; round++) {
+        CHECK_EQ_INT(wss->send_many(c, three, 3), 3);
+        for (int i = 0; i < 3; i++)
+            CHECK_EQ_INT(wss->recv(c, small, sizeof small, NULL, 5000 * scale), PT_ETOOLARGE);
+        held = slow_wait(&SL.held, 3000);
+    }
+    CHECK(held);
+    if (!c) {
+        beacon_stop(&b);
+        return;
+    }
+    CHECK_EQ_INT(wss->close(c), PT_OK); /* the keeper holds no lock: close returns */
+    /* A ping and a keep-alive fall due meanwhile (a pace, not a wait for
+     * anything). */
+    poll(NULL, 0, 3 * MID_ROUND_IDLE_PING_MS * scale);
+    slow_release();
+    pthread_t t;
+    if (pthread_create(&t, NULL, free_main, c) != 0) {
+        CHECK(0);
+        wss->free(c);
+    } else if (!thread_join_within(t, ceiling_ms(0))) {
+        printf("# free() did not return: the keeper never ended\n");
+        CHECK(0);
+        beacon_stop(&b);
+        /* A plugin thread stuck with the connection's lock (spinning, in
+         * the bug this is about) would stall or slow what follows. */
+        printf("Bail out! a keeper thread is stuck after close\n");
+        fflush(stdout);
+        _exit(1);
+    }
+    beacon_stop(&b);
+}
+
 /* The count a log line of dropped frames stands for: a summary's N, a
  * single drop's 1, anything else 0. */
 static uint64_t dropped_in_line(const char *msg)
@@ -1649,6 +1718,7 @@ int main(void)
     RUN(text_message_after_auth_is_ignored);
     RUN(a_logger_stuck_in_the_keeper_stalls_neither_send_nor_recv);
     RUN(a_logger_stuck_on_a_dropped_frame_does_not_stall_send);
+    RUN(free_returns_after_a_close_in_the_middle_of_a_keeper_round);
     RUN(a_flood_of_dropped_frames_is_logged_once_a_second_with_counts);
     RUN(reader_and_writer_threads_share_a_connection);
     RUN(dial_without_identity_or_node_is_refused);
