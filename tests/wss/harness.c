@@ -259,6 +259,11 @@ int beacon_counter(beacon *b, const char *name, uint64_t *value)
     return -1;
 }
 
+int beacon_send_text(beacon *b)
+{
+    return kill(b->pid, SIGUSR2);
+}
+
 /* A process's exit as an event: a pidfd polls readable when it exits
  * (-1 without pidfd_open: then reap() looks every 20 ms). */
 static int pidfd_of(pid_t pid)

@@ -74,6 +74,9 @@ int beacon_wait_line(beacon *b, const char *needle, int ms);
 /* SIGUSR1, and the counter name (bc_stats, e.g. "text_in") of the STATS line
  * it prints.  0, or -1 with a diagnostic. */
 int beacon_counter(beacon *b, const char *name, uint64_t *value);
+/* SIGUSR2: the beacon sends every authenticated peer the text
+ * {"type":"future"} (as --text-after-auth does after auth_ok).  0 or -1. */
+int beacon_send_text(beacon *b);
 /* Child processes the harness or a test started (beacons are tracked by
  * beacon_start and beacon_stop): harness_kill_children SIGKILLs every one
  * still tracked, async-signal-safe, for the watchdog (tap_on_hang). */
