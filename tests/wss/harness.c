@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -264,21 +263,10 @@ int beacon_send_text(beacon *b)
     return kill(b->pid, SIGUSR2);
 }
 
-/* A process's exit as an event: a pidfd polls readable when it exits
- * (-1 without pidfd_open: then reap() looks every 20 ms). */
-static int pidfd_of(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    (void)pid;
-    return -1;
-#endif
-}
-
+/* Without a pidfd (ptu_pidfd_open) reap() looks every 20 ms. */
 int reap(pid_t pid, int sig, int64_t ms, int drain_fd, int *status)
 {
-    int st = 0, pfd = pidfd_of(pid);
+    int st = 0, pfd = ptu_pidfd_open(pid);
     int64_t deadline = now_ms() + ms;
     pid_t got = 0;
     if (sig)
