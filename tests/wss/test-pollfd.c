@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_received */
 #include <netinet/in.h>
@@ -31,7 +32,7 @@
 #include "tap.h"
 
 /* Start raw-tls server --ws with the test certificate; fills b (pid, port,
- * out_fd) for dial_with and beacon_stop.  0 or -1. */
+ * out_fd) for dial_with and beacon_stop.  0, or -1 with it stopped. */
 static int peer_start(beacon *b)
 {
     const char *bin = getenv("PT_RAW_TLS");
@@ -47,24 +48,36 @@ static int peer_start(beacon *b)
     }
     snprintf(cert, sizeof cert, "--cert=%s/server.pem", certs);
     snprintf(key, sizeof key, "--key=%s/server-key.pem", certs);
+    fflush(stdout); /* nothing buffered may be written twice */
     b->pid = fork();
+    if (b->pid < 0) {
+        printf("# fork: %s\n", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        b->pid = 0;
+        return -1;
+    }
     if (b->pid == 0) {
         dup2(p[1], 1);
         execl(bin, bin, "server", "--port=0", "--ws", cert, key, (char *)NULL);
         _exit(127);
     }
+    harness_track_child(b->pid);
     close(p[1]);
     b->out_fd = p[0];
-    while (b->pid > 0 && len < sizeof line - 1) {
+    while (len < sizeof line - 1) {
         struct pollfd pf = { b->out_fd, POLLIN, 0 };
         if (poll(&pf, 1, (int)ceiling_ms(10000)) <= 0 || read(b->out_fd, line + len, 1) != 1)
             break;
         if (line[len++] == '\n') {
             line[len] = '\0';
-            return sscanf(line, "READY port=%d", &b->port) == 1 ? 0 : -1;
+            if (sscanf(line, "READY port=%d", &b->port) == 1)
+                return 0;
+            break;
         }
     }
     printf("# raw-tls --ws did not start\n");
+    beacon_stop(b);
     return -1;
 }
 
@@ -213,6 +226,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no raw-tls outlives a hang */
     RUN(poll_fd_shows_messages_held_in_the_link_behind_a_full_ring);
     RUN(poll_fd_never_goes_quiet_with_frames_due_at_the_default_buffer);
     harness_cleanup();
