@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 int ptu_err(char *buf, size_t len, int code, const char *fmt, ...)
 {
@@ -129,4 +131,14 @@ uint64_t ptu_now_ns(void)
 int64_t ptu_now_ms(void)
 {
     return (int64_t)(ptu_now_ns() / 1000000u);
+}
+
+int ptu_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    return -1;
+#endif
 }

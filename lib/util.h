@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pilot_transport.h"
 
@@ -42,5 +43,9 @@ void ptu_wipe(void *p, size_t n);
  * Thread-safe; never fails on Linux. */
 int64_t ptu_now_ms(void);
 uint64_t ptu_now_ns(void);
+
+/* A process's exit as an event: a pidfd (pidfd_open) that polls readable
+ * once child pid has exited; -1 where the kernel has none (before 5.3). */
+int ptu_pidfd_open(pid_t pid);
 
 #endif

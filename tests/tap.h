@@ -27,6 +27,10 @@ static int tap_n, tap_failed_points, tap_point_failed, tap_point_checks;
 static unsigned tap_point_limit_s = 120;
 static const char *tap_point_name;
 static pid_t tap_point_pid;
+/* If set, the watchdog calls it before the program ends: async-signal-safe
+ * cleanup, such as killing the point's child processes (a stopped one
+ * would outlive the test for good). */
+static void (*tap_on_hang)(void);
 
 /* Decimal digits of v into buf (at least 12 bytes); their count. */
 static inline size_t tap_utoa(char *buf, unsigned long v)
@@ -67,6 +71,8 @@ static void tap_on_alarm(int sig)
     n += k;
     memcpy(line + n, tail, sizeof tail - 1);
     n += sizeof tail - 1;
+    if (tap_on_hang)
+        tap_on_hang();
     if (write(1, line, n) < 0 || write(2, line, n) < 0)
         _exit(3);
     _exit(3);

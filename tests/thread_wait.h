@@ -1,17 +1,23 @@
 /*
  * thread_wait.h -- for tests of "close wakes a blocked call": wait until a
  * thread is asleep in the kernel (state S in /proc), i.e. inside the call
- * close must wake, instead of sleeping and hoping.
+ * close must wake, instead of sleeping and hoping.  Under valgrind a thread
+ * waiting for its turn on the one CPU valgrind gives the program shows S
+ * too, so there "asleep" is only likely; nothing here waits without a
+ * deadline on it.
  */
 #ifndef PT_TEST_THREAD_WAIT_H
 #define PT_TEST_THREAD_WAIT_H
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pilot_transport.h"
@@ -36,10 +42,30 @@ static inline char thread_wait_state(pid_t tid)
     return p && p[1] == ' ' && p[2] ? p[2] : 0;
 }
 
+static inline int64_t thread_wait_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ms stretched by PT_TIME_SCALE (10 under valgrind), as the tests' own
+ * durations are. */
+static inline int64_t thread_wait_scaled(int64_t ms)
+{
+    const char *env = getenv("PT_TIME_SCALE");
+    return env && atoi(env) > 1 ? ms * atoi(env) : ms;
+}
+
+/* How long thread_wait_sleeping looks, before scaling: a bound in time,
+ * not in rounds (under valgrind one round costs a hundred times more). */
+#define THREAD_WAIT_MS 10000
+
 /* 1 once thread tid sleeps, 0 if it never does (or is gone). */
 static inline int thread_wait_sleeping(pid_t tid)
 {
-    for (int i = 0; i < 1000000; i++) {
+    int64_t deadline = thread_wait_now_ms() + thread_wait_scaled(THREAD_WAIT_MS);
+    while (thread_wait_now_ms() < deadline) {
         char state = thread_wait_state(tid);
         if (state == 'S')
             return 1;
@@ -48,6 +74,21 @@ static inline int thread_wait_sleeping(pid_t tid)
         sched_yield();
     }
     return 0;
+}
+
+/* Join t if it ends within ms (not scaled): 1, or 0 with t still running
+ * (then whatever it uses must stay alive: leak it rather than free it). */
+static inline int thread_join_within(pthread_t t, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(ms / 1000);
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return pthread_timedjoin_np(t, NULL, &until) == 0;
 }
 
 /* A thread blocked in plugin->recv(conn, ..., -1) (or recv_many, when
@@ -79,10 +120,14 @@ static inline void *blocked_recv_main(void *arg)
 /* Start b's thread; 1 once it sleeps inside the call, or 0. */
 static inline int blocked_recv_go(struct blocked_recv *b)
 {
+    int64_t deadline = thread_wait_now_ms() + thread_wait_scaled(THREAD_WAIT_MS);
     if (pthread_create(&b->thread, NULL, blocked_recv_main, b) != 0)
         return 0;
-    while (!__atomic_load_n(&b->started, __ATOMIC_SEQ_CST))
+    while (!__atomic_load_n(&b->started, __ATOMIC_SEQ_CST)) {
+        if (thread_wait_now_ms() > deadline)
+            return 0;
         sched_yield();
+    }
     return thread_wait_sleeping(b->tid);
 }
 
@@ -107,10 +152,18 @@ static inline int blocked_recv_many_start(struct blocked_recv *b, const pt_plugi
     return blocked_recv_go(b);
 }
 
-/* Join the thread; returns what its recv returned. */
+/* What blocked_recv_join returns for a thread that did not come back. */
+#define BLOCKED_RECV_STUCK (-1000000)
+
+/* Join the thread; returns what its recv returned, or BLOCKED_RECV_STUCK
+ * (after a "# ..." line) if it is still inside the call after 30 s (scaled):
+ * close did not wake it, and its connection must not be freed. */
 static inline int blocked_recv_join(struct blocked_recv *b)
 {
-    pthread_join(b->thread, NULL);
+    if (!thread_join_within(b->thread, thread_wait_scaled(30000))) {
+        printf("# the thread blocked in recv did not return: close did not wake it\n");
+        return BLOCKED_RECV_STUCK;
+    }
     return b->rc;
 }
 

@@ -11,7 +11,6 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,18 +28,6 @@
 #define STDERR_MAX 512
 /* How much of stderr the WARN line quotes. */
 #define STDERR_QUOTED 300
-
-/* A process's exit as an event: a pidfd polls readable when it exits.
- * -1 where the kernel has none (before 5.3). */
-static int pidfd_of(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    (void)pid;
-    return -1;
-#endif
-}
 
 /* stderr as it may be logged: printable, cut, and the password of any
  * word that reads as a URL with user:password@ starred. */
@@ -177,7 +164,7 @@ int wss_proxy_cmd_run(const char *cmd, int cancel_fd, int64_t deadline_ms, ptu_d
                      name, strerror(rc));
         goto out;
     }
-    pfd = pidfd_of(pid);
+    pfd = ptu_pidfd_open(pid);
 
     /* Until it has exited and its output is read: once it has exited,
      * what is in the pipes is read and the rest (a background process of

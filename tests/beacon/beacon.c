@@ -7,7 +7,8 @@
  * stdout carries exactly one line, "READY port=N" ("READY port=N udp=N" in
  * relay mode), once the server listens.  stderr carries the log and
  * "STATS key=value ..." lines (on SIGUSR1 and at exit); GET /stats serves
- * the same counters as JSON.  Exit status: 0 after SIGTERM/SIGINT, 1 if
+ * the same counters as JSON.  SIGUSR2 sends every authenticated peer the
+ * text {"type":"future"}.  Exit status: 0 after SIGTERM/SIGINT, 1 if
  * the server cannot start, 2 for a usage error.
  */
 #include "config.h"
@@ -64,10 +65,12 @@ static const char usage_text[] =
     "output: READY on stdout; the log and STATS lines (at SIGUSR1 and exit) on\n"
     "stderr; GET /health answers ok, GET /stats the counters as JSON (among\n"
     "them tls_full and tls_resumed: TLS handshakes with a new or a resumed\n"
-    "session; the beacon issues TLS 1.3 session tickets).\n";
+    "session; the beacon issues TLS 1.3 session tickets).  SIGUSR2: send every\n"
+    "authenticated peer the text {\"type\":\"future\"} (as --text-after-auth).\n";
 
 volatile sig_atomic_t bc_stop_requested;
 volatile sig_atomic_t bc_stats_requested;
+volatile sig_atomic_t bc_text_requested;
 
 static void on_stop(int sig)
 {
@@ -83,6 +86,13 @@ static void on_stats(int sig)
     bc_server_wake();
 }
 
+static void on_text(int sig)
+{
+    (void)sig;
+    bc_text_requested = 1;
+    bc_server_wake();
+}
+
 static int install_signals(void)
 {
     struct sigaction sa;
@@ -94,6 +104,9 @@ static int install_signals(void)
         return -1;
     sa.sa_handler = on_stats;
     if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        return -1;
+    sa.sa_handler = on_text;
+    if (sigaction(SIGUSR2, &sa, NULL) != 0)
         return -1;
     /* A peer that vanishes mid-write must not kill the beacon (OpenSSL
      * writes to the socket without MSG_NOSIGNAL). */

@@ -192,6 +192,7 @@ void bc_relay_free(void);
 /* Set by the signal handlers (beacon.c), read by the service loop. */
 extern volatile sig_atomic_t bc_stop_requested;
 extern volatile sig_atomic_t bc_stats_requested;
+extern volatile sig_atomic_t bc_text_requested; /* SIGUSR2 */
 
 /* Run the beacon until bc_stop_requested: create the server (and in relay
  * mode the UDP socket on the same port number), print "READY port=N"

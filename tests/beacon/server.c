@@ -288,9 +288,19 @@ static void replace_older(bc_peer *p)
     }
 }
 
+/* The text message of a future control type (--text-after-auth, SIGUSR2). */
+static const char future[] = "{\"type\":\"future\"}";
+
+/* SIGUSR2: the text to every authenticated peer, now (a test's trigger). */
+static void text_to_all(void)
+{
+    for (bc_peer *p = S.peers; p; p = p->next)
+        if (p->state == PS_AUTHED && !enqueue(p, MSG_TEXT, future, sizeof future - 1, 0))
+            logf_peer(p, "no memory for the text (SIGUSR2)");
+}
+
 static int on_auth_reply(bc_peer *p, const char *msg, size_t len)
 {
-    static const char future[] = "{\"type\":\"future\"}";
     static const char auth_ok[] = "{\"type\":\"auth_ok\"}";
     char why[192];
     uint32_t id;
@@ -982,7 +992,12 @@ int bc_server_run(const bc_opts *o, const bc_registry *reg, bc_stats *st)
             bc_stats_requested = 0;
             bc_stats_print(st);
         }
-        if (lws_service(ctx, 0) < 0 && !bc_stop_requested && !bc_stats_requested) {
+        if (bc_text_requested) {
+            bc_text_requested = 0;
+            text_to_all();
+        }
+        if (lws_service(ctx, 0) < 0 && !bc_stop_requested && !bc_stats_requested &&
+            !bc_text_requested) {
             fprintf(stderr, "pilot-beacon-dev: service loop failed\n");
             rc = -1;
             break;

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -68,6 +69,32 @@ struct timespec deadline_after_ms(clockid_t clock, int64_t ms)
     return t;
 }
 
+/* The children to kill if the watchdog ends the program (0: a free slot). */
+static volatile sig_atomic_t tracked[32];
+
+void harness_track_child(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++)
+        if (tracked[i] == 0) {
+            tracked[i] = pid;
+            return;
+        }
+}
+
+void harness_untrack_child(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++)
+        if (tracked[i] == pid)
+            tracked[i] = 0;
+}
+
+void harness_kill_children(void)
+{
+    for (size_t i = 0; i < sizeof tracked / sizeof tracked[0]; i++)
+        if (tracked[i] > 0)
+            kill((pid_t)tracked[i], SIGKILL);
+}
+
 /* Start the beacon with the given cert name and extra flags (NULL ended);
  * port 0 picks a free one; its stderr into a pipe when capture is set.
  * Waits for its READY line. */
@@ -102,6 +129,17 @@ static int spawn(beacon *b, const char *cert, int port, const char *const *flags
         return -1;
     }
     b->pid = fork();
+    if (b->pid < 0) { /* and never kill(-1, ...) below: that is every process */
+        printf("# fork: %s\n", strerror(errno));
+        close(pipefd[0]);
+        close(pipefd[1]);
+        if (capture) {
+            close(errpipe[0]);
+            close(errpipe[1]);
+        }
+        b->pid = 0;
+        return -1;
+    }
     if (b->pid == 0) {
         dup2(pipefd[1], 1);
         int devnull = open("/dev/null", O_WRONLY);
@@ -114,6 +152,8 @@ static int spawn(beacon *b, const char *cert, int port, const char *const *flags
         execv(beacon_bin, av.m);
         _exit(127);
     }
+    if (b->pid > 0)
+        harness_track_child(b->pid);
     close(pipefd[1]);
     b->out_fd = pipefd[0];
     if (capture) {
@@ -143,6 +183,7 @@ static int spawn(beacon *b, const char *cert, int port, const char *const *flags
     printf("# beacon did not become ready\n");
     kill(b->pid, SIGKILL);
     waitpid(b->pid, NULL, 0);
+    harness_untrack_child(b->pid);
     b->pid = 0;
     close(b->out_fd);
     if (b->err_fd >= 0)
@@ -217,13 +258,57 @@ int beacon_counter(beacon *b, const char *name, uint64_t *value)
     return -1;
 }
 
+int beacon_send_text(beacon *b)
+{
+    return kill(b->pid, SIGUSR2);
+}
+
+/* Without a pidfd (ptu_pidfd_open) reap() looks every 20 ms. */
+int reap(pid_t pid, int sig, int64_t ms, int drain_fd, int *status)
+{
+    int st = 0, pfd = ptu_pidfd_open(pid);
+    int64_t deadline = now_ms() + ms;
+    pid_t got = 0;
+    if (sig)
+        kill(pid, sig);
+    /* A stopped child (SIGSTOP) acts on sig only once it runs again. */
+    if (sig && sig != SIGKILL)
+        kill(pid, SIGCONT);
+    while ((got = waitpid(pid, &st, WNOHANG)) == 0) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd p[2] = { { pfd, POLLIN, 0 }, { drain_fd, POLLIN, 0 } };
+        int n = poll(p, 2, pfd >= 0 ? (int)left : (int)(left < 20 ? left : 20));
+        if (n > 0 && p[1].revents) { /* its output: read, so it never blocks on a full pipe */
+            char buf[4096];
+            if (read(drain_fd, buf, sizeof buf) <= 0)
+                drain_fd = -1;
+        }
+    }
+    if (got == 0) {
+        printf("# process %d still running %lld ms after signal %d: killed\n", (int)pid,
+               (long long)ms, sig);
+        kill(pid, SIGKILL);
+        got = waitpid(pid, &st, 0); /* SIGKILL ends even a stopped process */
+    }
+    if (pfd >= 0)
+        close(pfd);
+    if (got == pid)
+        harness_untrack_child(pid);
+    if (status)
+        *status = st;
+    return got == pid ? 0 : -1;
+}
+
 int beacon_stop_sig(beacon *b, int sig)
 {
     int status = 0;
     if (b->pid <= 0)
         return -1;
-    kill(b->pid, sig);
-    waitpid(b->pid, &status, 0);
+    /* It exits at once natively; a beacon that does not (stopped, stuck
+     * writing to a full stderr pipe) is killed rather than waited for. */
+    reap(b->pid, sig, ceiling_ms(5000), b->err_fd, &status);
     close(b->out_fd);
     if (b->err_fd >= 0)
         close(b->err_fd);

@@ -74,7 +74,24 @@ int beacon_wait_line(beacon *b, const char *needle, int ms);
 /* SIGUSR1, and the counter name (bc_stats, e.g. "text_in") of the STATS line
  * it prints.  0, or -1 with a diagnostic. */
 int beacon_counter(beacon *b, const char *name, uint64_t *value);
-/* Signal it, reap it; returns its wait status (-1 if not running). */
+/* SIGUSR2: the beacon sends every authenticated peer the text
+ * {"type":"future"} (as --text-after-auth does after auth_ok).  0 or -1. */
+int beacon_send_text(beacon *b);
+/* Child processes the harness or a test started (beacons are tracked by
+ * beacon_start and beacon_stop): harness_kill_children SIGKILLs every one
+ * still tracked, async-signal-safe, for the watchdog (tap_on_hang). */
+void harness_track_child(pid_t pid);
+void harness_untrack_child(pid_t pid);
+void harness_kill_children(void);
+
+/* Send child pid sig (and SIGCONT, in case it is stopped; no signal if sig
+ * is 0), then reap it within ms (not scaled), reading and discarding what
+ * drain_fd (-1: none) brings meanwhile; past ms it is killed (SIGKILL) and
+ * reaped, after a "# ..." line.  Its wait status in *status (if not NULL).
+ * 0, or -1 if it was not our child. */
+int reap(pid_t pid, int sig, int64_t ms, int drain_fd, int *status);
+/* Signal it, reap it (reap(), within ceiling_ms(5000)); returns its wait
+ * status (-1 if not running). */
 int beacon_stop_sig(beacon *b, int sig);
 void beacon_stop(beacon *b);
 

@@ -46,6 +46,24 @@ static pt_conn *up(beacon *b, const char *const *flags, const char *const *kv)
     return c;
 }
 
+/* Join thread t, which works on c, within ms (scaled).  One still running
+ * then (stuck in the plugin) fails the point; closing c should wake it,
+ * and it gets ceiling_ms(0) more.  1 once joined; 0 (after a "# ..." line)
+ * if it is still inside the plugin: then c must be leaked, not freed. */
+static int join_or_close(pthread_t t, pt_conn *c, int64_t ms, const char *what)
+{
+    if (thread_join_within(t, ms * scale))
+        return 1;
+    printf("# %s still running after %lld ms: closing its connection\n", what,
+           (long long)(ms * scale));
+    CHECK(0);
+    wss->close(c);
+    if (thread_join_within(t, ceiling_ms(0)))
+        return 1;
+    printf("# %s still running after close: its connection is leaked, not freed\n", what);
+    return 0;
+}
+
 static int echo_once(pt_conn *c, size_t size, unsigned seed)
 {
     static unsigned char out[PT_MAX_FRAME], in[PT_MAX_FRAME];
@@ -57,7 +75,7 @@ static int echo_once(pt_conn *c, size_t size, unsigned seed)
         return 0;
     }
     pt_addr src;
-    rc = wss->recv(c, in, sizeof in, &src, 5000);
+    rc = wss->recv(c, in, sizeof in, &src, 5000 * scale);
     if (rc != (int)size || memcmp(in, out, size) != 0) {
         printf("# echo of %zu bytes: got %d (%s)\n", size, rc, rc < 0 ? pt_strerror(rc) : "");
         return 0;
@@ -241,11 +259,13 @@ TEST(close_is_idempotent_and_wakes_a_blocked_recv)
         CHECK(blocked_recv_start(&bl, wss, c)); /* asleep inside recv */
         CHECK_EQ_INT(wss->close(c), PT_OK);
         CHECK_EQ_INT(wss->close(c), PT_OK);
-        CHECK_EQ_INT(blocked_recv_join(&bl), PT_ECLOSED);
+        int rc = blocked_recv_join(&bl);
+        CHECK_EQ_INT(rc, PT_ECLOSED);
         CHECK_EQ_INT(wss->recv(c, buf, sizeof buf, NULL, 0), PT_ECLOSED);
         CHECK_EQ_INT(wss->send(c, buf, sizeof buf, NULL), PT_ECLOSED);
         CHECK_EQ_INT(stats_of(c).state, PT_STATE_CLOSED);
-        wss->free(c);
+        if (rc != BLOCKED_RECV_STUCK) /* else the thread still uses c */
+            wss->free(c);
     }
     beacon_stop(&b);
 }
@@ -295,10 +315,16 @@ static void *closer_main(void *arg)
     return NULL;
 }
 
-static void wait_started(const int *started)
+/* 1 once the thread has set *started; 0 if it has not within 10 s (scaled). */
+static int wait_started(const int *started)
 {
-    while (!__atomic_load_n(started, __ATOMIC_SEQ_CST))
+    int64_t deadline = now_ms() + 10000 * scale;
+    while (!__atomic_load_n(started, __ATOMIC_SEQ_CST)) {
+        if (now_ms() > deadline)
+            return 0;
         sched_yield();
+    }
+    return 1;
 }
 
 /* Start a flood of sends against a beacon that is stopped (SIGSTOP), and
@@ -315,7 +341,8 @@ static int stuck_sender(beacon *b, pt_conn *c, struct flood *fl)
     if (sock < 0 || pthread_create(&fl->thread, NULL, flood_main, fl) != 0)
         return 0;
     fl->created = 1;
-    wait_started(&fl->started);
+    if (!wait_started(&fl->started))
+        return 0;
     while (now_ms() < deadline) {
         struct pollfd p = { sock, POLLOUT, 0 };
         if (thread_wait_sleeping(fl->tid) && poll(&p, 1, 0) == 0)
@@ -344,25 +371,36 @@ TEST(close_frame_reaches_the_beacon_when_the_socket_was_full)
     if (!c || !stuck_sender(&b, c, &fl)) {
         CHECK(0);
         kill(b.pid, SIGCONT);
-        done(c);
-        if (fl.created)
-            pthread_join(fl.thread, NULL);
+        /* The flood stops at close; c is freed only once it has. */
+        if (c)
+            wss->close(c);
+        if (!fl.created || join_or_close(fl.thread, c, 10000, "the flood"))
+            wss->free(c);
         beacon_stop(&b);
         return;
     }
     cl.c = c;
-    CHECK_EQ_INT(pthread_create(&ct, NULL, closer_main, &cl), 0);
-    wait_started(&cl.started);
+    if (pthread_create(&ct, NULL, closer_main, &cl) != 0) {
+        CHECK(0);
+        kill(b.pid, SIGCONT);
+        wss->close(c);
+        if (join_or_close(fl.thread, c, 10000, "the flood"))
+            wss->free(c);
+        beacon_stop(&b);
+        return;
+    }
+    CHECK(wait_started(&cl.started));
     /* close is waiting for room (or, without the wait, already gone). */
     thread_wait_sleeping(cl.tid);
     kill(b.pid, SIGCONT);
-    pthread_join(ct, NULL);
-    pthread_join(fl.thread, NULL);
+    int joined = join_or_close(ct, c, 10000, "close");
+    joined = join_or_close(fl.thread, c, 10000, "the flood") && joined;
     printf("# close took %lld ms; the stuck send_many returned %d\n", (long long)cl.took,
            fl.rc);
     CHECK(fl.rc >= 0 || fl.rc == PT_ECLOSED);
     CHECK(cl.took < 2000 * scale);
-    wss->free(c);
+    if (joined)
+        wss->free(c);
     CHECK(beacon_wait_line(&b, "peer sent close 1000", 5000));
     beacon_stop(&b);
 }
@@ -386,12 +424,10 @@ TEST(close_returns_soon_when_the_socket_never_drains)
         int64_t took = now_ms() - t0;
         printf("# close took %lld ms\n", (long long)took);
         CHECK(took < 2000 * scale);
-        if (fl.created)
-            pthread_join(fl.thread, NULL);
-        wss->free(c);
+        if (!fl.created || join_or_close(fl.thread, c, 10000, "the flood"))
+            wss->free(c);
     }
-    kill(b.pid, SIGCONT);
-    beacon_stop(&b);
+    beacon_stop(&b); /* SIGCONT too: it is stopped */
 }
 
 /* ---- Reconnect ---------------------------------------------------------- */
@@ -577,8 +613,10 @@ TEST(close_during_a_redial_returns_promptly)
     /* Wait until the plugin's first redial (after 250 ms +-25%) has
      * connected to it. */
     struct pollfd p = { ls, POLLIN, 0 };
-    CHECK_EQ_INT(poll(&p, 1, (int)ceiling_ms(313)), 1);
-    int conn = ls >= 0 ? accept(ls, NULL, NULL) : -1;
+    int ready = poll(&p, 1, (int)ceiling_ms(313));
+    CHECK_EQ_INT(ready, 1);
+    /* Only when a redial is there: accept would wait for the next one. */
+    int conn = ls >= 0 && ready == 1 ? accept(ls, NULL, NULL) : -1;
     int64_t t0 = now_ms();
     wss->close(c);
     wss->free(c);
@@ -925,13 +963,21 @@ TEST(text_message_after_auth_is_ignored)
 /* ---- The host's log callback ------------------------------------------------ */
 
 /* A host logger that holds the thread bringing the first line that contains
- * hold_on until the test releases it. */
+ * hold_on until the test releases it -- never the test's own thread (main),
+ * which would wait for itself.  The plugin hands the host its lines from
+ * whichever of its callers unlocks next (lib/diag.c), so a line another
+ * thread recorded can come on main: on_main says so, and it is not held. */
 static struct slow_logger {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     const char *hold_on;
-    int held, released;
-} SL = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0 };
+    int held, holding, released, on_main;
+    pthread_t main;
+} SL = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, 0 };
+
+/* The longest a thread is held (scaled): far beyond what a test holds it
+ * for, so that a test that never releases fails instead of hanging free(). */
+#define SLOW_LOG_HOLD_MAX_MS 60000
 
 static void slow_log(void *userdata, int level, const char *msg)
 {
@@ -939,11 +985,38 @@ static void slow_log(void *userdata, int level, const char *msg)
     (void)level;
     pthread_mutex_lock(&SL.mu);
     if (!SL.held && strstr(msg, SL.hold_on)) {
-        SL.held = 1;
-        pthread_cond_broadcast(&SL.cv);
-        while (!SL.released)
-            pthread_cond_wait(&SL.cv, &SL.mu);
+        if (pthread_equal(pthread_self(), SL.main)) {
+            SL.on_main = 1;
+        } else {
+            struct timespec until =
+                deadline_after_ms(CLOCK_REALTIME, (int64_t)SLOW_LOG_HOLD_MAX_MS * scale);
+            int rc = 0;
+            SL.held = SL.holding = 1;
+            pthread_cond_broadcast(&SL.cv);
+            while (!SL.released && rc == 0)
+                rc = pthread_cond_timedwait(&SL.cv, &SL.mu, &until);
+            SL.holding = 0;
+        }
     }
+    pthread_mutex_unlock(&SL.mu);
+}
+
+/* Hold the first thread that logs a line containing hold_on, from now on. */
+static void slow_arm(const char *hold_on)
+{
+    pthread_mutex_lock(&SL.mu);
+    SL.hold_on = hold_on;
+    SL.held = SL.holding = SL.released = SL.on_main = 0;
+    SL.main = pthread_self();
+    pthread_mutex_unlock(&SL.mu);
+}
+
+/* Let the held thread (and any later one) go. */
+static void slow_release(void)
+{
+    pthread_mutex_lock(&SL.mu);
+    SL.released = 1;
+    pthread_cond_broadcast(&SL.cv);
     pthread_mutex_unlock(&SL.mu);
 }
 
@@ -955,6 +1028,15 @@ static int slow_wait(const int *flag, int ms)
     pthread_mutex_lock(&SL.mu);
     while (!*flag && rc == 0)
         rc = pthread_cond_timedwait(&SL.cv, &SL.mu, &until);
+    int set = *flag;
+    pthread_mutex_unlock(&SL.mu);
+    return set;
+}
+
+/* Read one of SL's flags under its lock. */
+static int slow_flag(const int *flag)
+{
+    pthread_mutex_lock(&SL.mu);
     int set = *flag;
     pthread_mutex_unlock(&SL.mu);
     return set;
@@ -985,20 +1067,21 @@ static void *make_progress(void *arg)
     return NULL;
 }
 
-/* Dial with the slow logger holding on the line with hold_on; once a
- * plugin thread is held there, another thread sends (and with recv_too
- * receives) ten frames: that must finish while the logger still holds. */
-static void logger_holds_and_the_connection_goes_on(const char *const *flags, const char *hold_on,
-                                                    int recv_too, void (*provoke)(pt_conn *),
-                                                    void (*settle)(pt_conn *))
+/* Dial with the slow logger holding on the line with hold_on, and provoke
+ * that line; once a thread other than main is held there, another thread
+ * sends (and with recv_too receives) ten frames: that must finish while
+ * the logger still holds.  finish (if set) runs after close, before free:
+ * whether c may be freed. */
+static void logger_holds_and_the_connection_goes_on(const char *hold_on, int recv_too,
+                                                    void (*provoke)(beacon *, pt_conn *),
+                                                    int (*finish)(pt_conn *))
 {
     beacon b;
     pt_conn *c = NULL;
     pthread_t t;
     struct progress p = { NULL, recv_too, 0, 0 };
-    SL.hold_on = hold_on;
-    SL.held = SL.released = 0;
-    if (beacon_start(&b, "server", 0, flags) != 0) {
+    slow_arm(hold_on);
+    if (beacon_start(&b, "server", 0, NULL) != 0) {
         CHECK(0);
         return;
     }
@@ -1019,30 +1102,43 @@ static void logger_holds_and_the_connection_goes_on(const char *const *flags, co
         beacon_stop(&b);
         return;
     }
-    if (provoke)
-        provoke(c);
+    provoke(&b, c);
     CHECK(slow_wait(&SL.held, 10000));
+    if (slow_flag(&SL.on_main))
+        printf("# the line came on the test's own thread: nothing held\n");
     p.c = c;
-    CHECK_EQ_INT(pthread_create(&t, NULL, make_progress, &p), 0);
-    CHECK(slow_wait(&p.finished, 10000)); /* while the logger holds */
+    int made = pthread_create(&t, NULL, make_progress, &p) == 0;
+    CHECK(made);
+    CHECK(made && slow_wait(&p.finished, 10000));
     CHECK(p.ok);
-    pthread_mutex_lock(&SL.mu);
-    SL.released = 1;
-    pthread_cond_broadcast(&SL.cv);
-    pthread_mutex_unlock(&SL.mu);
-    pthread_join(t, NULL);
-    if (settle) /* provoke's threads are out of the plugin before it is freed */
-        settle(c);
-    down(&b, c);
+    CHECK(slow_flag(&SL.holding)); /* all that while the logger held */
+    slow_release();
+    /* Ten sends and recvs of 5 s (scaled) at most. */
+    int may_free = !made || join_or_close(t, c, 60000, "the sender");
+    wss->close(c);
+    if (finish && !finish(c))
+        may_free = 0;
+    if (may_free)
+        wss->free(c);
+    beacon_stop(&b);
 }
 
-/* The beacon's text message after auth is read by the keeper (the host is
- * not in recv), which logs it at DEBUG: a host logger stuck on that line
- * must stall neither send nor recv. */
+/* A text message, once dial has returned: no thread of the test is in the
+ * plugin, so the keeper reads it (the host is not in recv), logs it at
+ * DEBUG and hands that line to the host itself.  (One that came with
+ * auth_ok, as --text-after-auth sends it, the keeper may log while dial is
+ * handing the host its own line: then dial's thread, main, takes it.) */
+static void text_now(beacon *b, pt_conn *c)
+{
+    (void)c;
+    CHECK_EQ_INT(beacon_send_text(b), 0);
+}
+
+/* A host logger stuck on the keeper's line must stall neither send nor
+ * recv. */
 TEST(a_logger_stuck_in_the_keeper_stalls_neither_send_nor_recv)
 {
-    const char *flags[] = { "--text-after-auth", NULL };
-    logger_holds_and_the_connection_goes_on(flags, "ignored a", 1, NULL, NULL);
+    logger_holds_and_the_connection_goes_on("ignored a", 1, text_now, NULL);
 }
 
 static void *recv_too_small(void *arg)
@@ -1053,30 +1149,99 @@ static void *recv_too_small(void *arg)
 }
 
 static pthread_t small_reader;
+static int small_reader_started;
 
 /* An echoed frame that the host's reader cannot take: dropped, and logged
  * from the reader's own thread. */
-static void drop_one(pt_conn *c)
+static void drop_one(beacon *b, pt_conn *c)
 {
+    (void)b;
     unsigned char f[64] = { 1 };
     CHECK_EQ_INT(wss->send(c, f, sizeof f, NULL), (int)sizeof f);
-    pthread_create(&small_reader, NULL, recv_too_small, c);
+    small_reader_started = pthread_create(&small_reader, NULL, recv_too_small, c) == 0;
+    CHECK(small_reader_started);
 }
 
-/* The small reader may still be in recv (its timeout is long): close
- * wakes it, and it is joined before the connection is freed. */
-static void join_small_reader(pt_conn *c)
+/* The reader, after close (which ends its recv): joined before free. */
+static int join_small_reader(pt_conn *c)
 {
-    wss->close(c);
-    pthread_join(small_reader, NULL);
+    return !small_reader_started || join_or_close(small_reader, c, 10000, "the reader");
 }
 
 /* A reader whose dropped frame's warning is stuck in the host's logger
  * must not stall the writer. */
 TEST(a_logger_stuck_on_a_dropped_frame_does_not_stall_send)
 {
-    logger_holds_and_the_connection_goes_on(NULL, "frame discarded", 0, drop_one,
-                                            join_small_reader);
+    logger_holds_and_the_connection_goes_on("frame discarded", 0, drop_one, join_small_reader);
+}
+
+static void *free_main(void *arg)
+{
+    wss->free(arg);
+    return NULL;
+}
+
+/* close() while the keeper is in the middle of a round: past its look at
+ * close, not yet holding the lock.  It is held there in the host's logger,
+ * on the summary of dropped frames its tick logs at the top of the round
+ * (the reader logs the first drop at once, the keeper the next ones a
+ * second later).  When it goes on, a ping or keep-alive is due, which a
+ * closed connection no longer queues: the keeper must still finish the
+ * round and end, so free() returns.  (It used to spin for good in
+ * wss_conn_push_out with the lock held, and free() never returned.) */
+#define MID_ROUND_IDLE_PING_MS 100
+TEST(free_returns_after_a_close_in_the_middle_of_a_keeper_round)
+{
+    beacon b;
+    pt_conn *c = NULL;
+    dial_setup d;
+    static unsigned char f[64], small[8];
+    pt_frame three[3] = { { f, sizeof f, NULL }, { f, sizeof f, NULL }, { f, sizeof f, NULL } };
+    const char *kv[] = { "idle-ping", dur(MID_ROUND_IDLE_PING_MS), "pong-timeout", dur(60000),
+                         NULL };
+    slow_arm("wss: inbound frames dropped");
+    if (beacon_start(&b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return;
+    }
+    dial_setup_init(&d, b.port, &me, kv);
+    d.p.log = slow_log;
+    d.p.log_level = PT_LOG_WARN;
+    CHECK_EQ_INT(dial_setup_dial(&d, &c), PT_OK);
+    /* Drops a second apart are each logged at once by the reader (main,
+     * never held): then try again. */
+    int held = 0;
+    for (int round = 0; c && round < 3 && !held && !tap_point_failed; round++) {
+        CHECK_EQ_INT(wss->send_many(c, three, 3), 3);
+        for (int i = 0; i < 3; i++)
+            CHECK_EQ_INT(wss->recv(c, small, sizeof small, NULL, 5000 * scale), PT_ETOOLARGE);
+        held = slow_wait(&SL.held, 3000);
+    }
+    CHECK(held);
+    if (!c) {
+        beacon_stop(&b);
+        return;
+    }
+    CHECK_EQ_INT(wss->close(c), PT_OK); /* the keeper holds no lock: close returns */
+    /* A ping and a keep-alive fall due meanwhile (a pace, not a wait for
+     * anything). */
+    poll(NULL, 0, 3 * MID_ROUND_IDLE_PING_MS * scale);
+    slow_release();
+    pthread_t t;
+    if (pthread_create(&t, NULL, free_main, c) != 0) {
+        CHECK(0);
+        wss->free(c);
+    } else if (!thread_join_within(t, ceiling_ms(0))) {
+        printf("# free() did not return: the keeper never ended\n");
+        CHECK(0);
+        beacon_stop(&b);
+        /* A plugin thread stuck with the connection's lock (spinning, in
+         * the bug this is about) would stall or slow what follows. */
+        printf("Bail out! a keeper thread is stuck after close\n");
+        fflush(stdout);
+        _exit(1);
+    }
+    beacon_stop(&b);
 }
 
 /* The count a log line of dropped frames stands for: a summary's N, a
@@ -1197,14 +1362,19 @@ TEST(reader_and_writer_threads_share_a_connection)
     if (c) {
         struct hammer h = { c, 0, 0, 0 };
         pthread_t r, w;
-        pthread_create(&r, NULL, hammer_reader, &h);
-        pthread_create(&w, NULL, hammer_writer, &h);
-        pthread_join(w, NULL);
-        pthread_join(r, NULL);
+        int have_r = pthread_create(&r, NULL, hammer_reader, &h) == 0;
+        int have_w = pthread_create(&w, NULL, hammer_writer, &h) == 0;
+        CHECK(have_r && have_w);
+        /* Natively a second or two; a writer blocked for good (the beacon
+         * no longer reading) is woken by close. */
+        int joined = !have_w || join_or_close(w, c, 60000, "the writer");
+        joined = (!have_r || join_or_close(r, c, 60000, "the reader")) && joined;
         CHECK_EQ_INT(h.sent, HAMMER_FRAMES);
         CHECK_EQ_INT(h.received, HAMMER_FRAMES);
         CHECK_EQ_INT(h.corrupt, 0);
         CHECK_EQ_INT(stats_of(c).reconnects, 0);
+        if (!joined)
+            c = NULL; /* a thread still uses it: leaked */
     }
     down(&b, c);
 }
@@ -1242,7 +1412,10 @@ static int proxy_start(proxy *px)
                "PidFile \"%s/tinyproxy.pid\"\n",
             px->port, dir, dir);
     fclose(f);
+    fflush(stdout); /* nothing buffered may be written twice */
     px->pid = fork();
+    if (px->pid < 0) /* never kill(-1, ...) below */
+        return -1;
     if (px->pid == 0) {
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0) {
@@ -1252,6 +1425,7 @@ static int proxy_start(proxy *px)
         execlp("tinyproxy", "tinyproxy", "-d", "-c", conf, (char *)NULL);
         _exit(127);
     }
+    harness_track_child(px->pid);
     /* Ready when it accepts: try to connect, waiting on the connect itself. */
     int64_t deadline = now_ms() + 10000;
     while (now_ms() < deadline) {
@@ -1270,15 +1444,30 @@ static int proxy_start(proxy *px)
         /* tinyproxy offers no readiness signal: probe again shortly. */
         poll(NULL, 0, 10);
     }
-    kill(px->pid, SIGKILL);
-    waitpid(px->pid, NULL, 0);
+    reap(px->pid, SIGKILL, ceiling_ms(0), -1, NULL);
     return -1;
 }
 
 static void proxy_stop(proxy *px)
 {
-    kill(px->pid, SIGTERM);
-    waitpid(px->pid, NULL, 0);
+    reap(px->pid, SIGTERM, ceiling_ms(5000), -1, NULL); /* killed if it lingers */
+}
+
+/* A beacon and tinyproxy for a proxy test: 0, or -1 (a failed check) with
+ * neither left running. */
+static int beacon_and_proxy(beacon *b, proxy *px)
+{
+    if (beacon_start(b, "server", 0, NULL) != 0) {
+        CHECK(0);
+        return -1;
+    }
+    if (proxy_start(px) != 0) {
+        printf("# tinyproxy did not start\n");
+        CHECK(0);
+        beacon_stop(b);
+        return -1;
+    }
+    return 0;
 }
 
 TEST(dial_through_an_authenticating_proxy)
@@ -1287,10 +1476,8 @@ TEST(dial_through_an_authenticating_proxy)
     proxy px;
     pt_conn *c;
     char url[128];
-    if (beacon_start(&b, "server", 0, NULL) != 0 || proxy_start(&px) != 0) {
-        CHECK(0);
+    if (beacon_and_proxy(&b, &px) != 0)
         return;
-    }
     snprintf(url, sizeof url, "http://user:s3cret-pw@127.0.0.1:%d", px.port);
     const char *kv[] = { "proxy", url, NULL };
     CHECK_EQ_INT(dial_with(&b, &me, kv, &c), PT_OK);
@@ -1309,10 +1496,8 @@ TEST(proxy_refusing_credentials_fails_without_the_password)
     proxy px;
     pt_conn *c;
     char url[128];
-    if (beacon_start(&b, "server", 0, NULL) != 0 || proxy_start(&px) != 0) {
-        CHECK(0);
+    if (beacon_and_proxy(&b, &px) != 0)
         return;
-    }
     /* No credentials: 407 Proxy Authentication Required. */
     snprintf(url, sizeof url, "http://127.0.0.1:%d", px.port);
     const char *kv[] = { "proxy", url, NULL };
@@ -1339,10 +1524,8 @@ TEST(proxy_from_environment_and_no_proxy_bypass)
     pt_conn *c;
     int rc;
     char url[128];
-    if (beacon_start(&b, "server", 0, NULL) != 0 || proxy_start(&px) != 0) {
-        CHECK(0);
+    if (beacon_and_proxy(&b, &px) != 0)
         return;
-    }
     snprintf(url, sizeof url, "http://user:s3cret-pw@127.0.0.1:%d", px.port);
     setenv("HTTPS_PROXY", url, 1);
     CHECK_EQ_INT(dial_with(&b, &me, NULL, &c), PT_OK); /* proxy=auto */
@@ -1449,6 +1632,7 @@ static int dial_with_spare_fds(int spare, struct fd_dial *r)
         setrlimit(RLIMIT_NOFILE, &saved); /* LeakSanitizer needs descriptors at exit */
         exit(write(p[1], &res, sizeof res) == (ssize_t)sizeof res ? 0 : 5);
     }
+    harness_track_child(pid);
     close(p[1]);
     size_t got = 0;
     int64_t deadline = now_ms() + 20000 * scale;
@@ -1463,9 +1647,9 @@ static int dial_with_spare_fds(int spare, struct fd_dial *r)
         got += (size_t)n;
     }
     close(p[0]);
-    if (got < sizeof *r)
-        kill(pid, SIGKILL);
-    waitpid(pid, &r->status, 0);
+    /* Once it has reported, it exits by itself (valgrind's leak check
+     * first, in a valgrind run); a child that does neither is killed. */
+    reap(pid, got < sizeof *r ? SIGKILL : 0, ceiling_ms(20000), -1, &r->status);
     if (got < sizeof *r) {
         printf("# child with %d spare descriptors: no report (wait status %d)\n", spare,
                r->status);
@@ -1515,6 +1699,7 @@ int main(void)
 {
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon outlives a hang, stopped or not */
     /* The proxy passwords used below, for tests/secrets.sh. */
     secrets_register_password("tinyproxy password", "s3cret-pw");
     secrets_register_password("wrong proxy password", "wrong-pw-123");
@@ -1561,6 +1746,7 @@ int main(void)
     RUN(text_message_after_auth_is_ignored);
     RUN(a_logger_stuck_in_the_keeper_stalls_neither_send_nor_recv);
     RUN(a_logger_stuck_on_a_dropped_frame_does_not_stall_send);
+    RUN(free_returns_after_a_close_in_the_middle_of_a_keeper_round);
     RUN(a_flood_of_dropped_frames_is_logged_once_a_second_with_counts);
     RUN(reader_and_writer_threads_share_a_connection);
     RUN(dial_without_identity_or_node_is_refused);
