@@ -253,7 +253,10 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
 {
     wss_msg m;
     char why[PT_ERRMSG_MAX];
-    while (c->link && ((d && d->filled < d->n) || !wss_ring_full(&c->ring))) {
+    /* A reader stops once its slots are full: what is behind stays in the
+     * link, decoded where it was read when the next recv asks (and shown
+     * by rx_fd meanwhile), instead of a copy into the ring and one out. */
+    while (c->link && (d ? d->filled < d->n : !wss_ring_full(&c->ring))) {
         int rc = wss_link_read(c->link, &m, why, sizeof why);
         if (rc == WSS_AGAIN) {
             c->rx_drained = 1;

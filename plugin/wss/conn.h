@@ -142,10 +142,11 @@ struct wss_conn_direct {
  * message is dropped); src the synthetic beacon address. */
 void wss_conn_deliver(pt_conn *c, struct wss_conn_direct *d, const wss_msg *m);
 
-/* Read the link until the socket has nothing more (or the ring is full),
- * handling control frames; the first data messages go to d's free slots
- * (when d is given), the rest into the ring.  Empty data messages carry
- * no datagram: they are dropped and counted. */
+/* Read the link, handling control frames: with d (a reader), until d's
+ * free slots are filled or the socket has nothing more; without (the
+ * keeper), into the ring until the socket has nothing more or the ring is
+ * full.  Empty data messages carry no datagram: they are dropped and
+ * counted. */
 void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d);
 
 /* ---- The keeper thread (keeper_thread.c) ---------------------------------- */

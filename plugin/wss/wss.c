@@ -11,14 +11,16 @@
  *
  * recv reads the link itself: the first message is copied straight into
  * the caller's buffer (recv_many: the first n, into its slots, after what
- * the ring holds); what the link holds behind it is read on, until
- * the socket has nothing more or the ring is full, into the ring (ring.c)
- * that later calls pop.  When the ring fills, whole messages can stay in
- * the link's buffer (several arrive in one TLS record) with nothing on the
- * socket to show them: rx_fd stays readable for them (wss_conn_rx_update),
- * so poll_fd polls readable whenever recv(..., 0) would return a frame.
- * The keeper reads only for a host that stays out of recv, so it never
- * competes with a reading host for the lock.
+ * the ring holds), and reading stops there: what the link holds behind it
+ * (several messages arrive in one TLS record, several records in one
+ * read) stays in the link's buffers, where the next recv decodes it with
+ * no copy in between.  The ring (ring.c) holds what the keeper read for a
+ * host that stayed out of recv (it reads only then, so it never competes
+ * with a reading host for the lock), and what a dropped link had
+ * delivered.  Messages in the ring or whole in the link have nothing on
+ * the socket to show them: rx_fd stays readable for them
+ * (wss_conn_rx_update), so poll_fd polls readable whenever recv(..., 0)
+ * would return a frame.
  */
 #include "config.h"
 
