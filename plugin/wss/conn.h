@@ -55,6 +55,7 @@ struct pt_conn {
     wss_dialer dialer;      /* every dial's: TLS session cache, proxy-cmd output (dial.h) */
     pthread_t keeper;
     int keeper_started;
+    int counted; /* in live_conns (wss.c): dial succeeded */
     atomic_int closed;
 
     pthread_mutex_t lock;   /* everything below */
