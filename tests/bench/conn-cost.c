@@ -12,8 +12,8 @@
  * p50 of the dials made while others are open (connections --conns+1 to
  * --hold below).
  *
- * memory: private memory (Private_Clean + Private_Dirty of
- * /proc/self/smaps_rollup: heap, thread stacks, written library pages)
+ * memory: private dirty memory (Private_Dirty of /proc/self/smaps_rollup:
+ * heap, thread stacks, written library pages)
  * with the plugin loaded and nothing open; after one connection that has
  * echoed a 1200-byte frame and is then idle; after --conns such
  * connections, so that the cost of each further connection shows apart
@@ -52,24 +52,23 @@ static long rss_anon_kb(void)
     return kb;
 }
 
-/* Private memory (Private_Clean + Private_Dirty, /proc/self/smaps_rollup):
- * what the process holds that no other process shares, heap, stacks and
- * written pages of mappings alike. */
+/* Private dirty memory (Private_Dirty, /proc/self/smaps_rollup): what the
+ * process has written that no other process shares, heap, stacks and
+ * written library data alike.  Not Private_Clean: it counts library code
+ * first read by a process that alone maps the library (the first dial
+ * pages in GnuTLS's handshake code), which the kernel can drop at will. */
 static long private_kb(void)
 {
     char line[256];
-    long kb = 0;
-    int seen = 0;
+    long kb = -1;
     FILE *f = fopen("/proc/self/smaps_rollup", "r");
     if (!f)
         return rss_anon_kb(); /* kernels before 4.14 */
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, "Private_", 8) == 0 && strchr(line, ':')) {
-            kb += atol(strchr(line, ':') + 1);
-            seen = 1;
-        }
+        if (strncmp(line, "Private_Dirty:", 14) == 0)
+            kb = atol(line + 14);
     fclose(f);
-    return seen ? kb : rss_anon_kb();
+    return kb >= 0 ? kb : rss_anon_kb();
 }
 
 static pt_conn *dial(struct bench_dial *b, double *ms)
