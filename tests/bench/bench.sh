@@ -392,20 +392,24 @@ done
 
 # ---- (e) dial time --------------------------------------------------------------------
 
-# conn_cost NAME PORT: conn-cost against that peer (one process: the first
-# dial after loading the plugin, then DIALS dials; private memory of one
-# and of ten connections); sets CC[NAME|key] from its RESULT line.
+# conn_cost NAME PORT [ARG...]: conn-cost against that peer (one process:
+# the first dial after loading the plugin, then DIALS dials; private memory
+# of one, of ten and of 100 connections, and after they are freed); sets
+# CC[NAME|key] from its RESULT line.  The beacon gets --hold=0 (the dials
+# only): it keeps one connection per node, so connections held at once
+# would replace each other.
 declare -A CC
 conn_cost() {
-    local kv out
-    out=$("${PIN_CLIENT[@]}" "$CONN_COST" --port="$2" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
-        --node-id="$NODE" --dials="$DIALS" 2>"$TMP/conn-cost.err") ||
+    local kv out name=$1 port=$2
+    shift 2
+    out=$("${PIN_CLIENT[@]}" "$CONN_COST" --port="$port" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
+        --node-id="$NODE" --dials="$DIALS" "$@" 2>"$TMP/conn-cost.err") ||
         die "conn-cost failed: $(cat "$TMP/conn-cost.err")"
     for kv in $out; do
-        case $kv in *=*) CC[$1|${kv%%=*}]=${kv#*=} ;; esac
+        case $kv in *=*) CC[$name|${kv%%=*}]=${kv#*=} ;; esac
     done
 }
-conn_cost beacon "$BEACON_PORT"
+conn_cost beacon "$BEACON_PORT" --hold=0
 conn_cost rawws "$RAWWS_PORT"
 DIAL_BEACON=${CC[beacon|dial_p50_ms]} DIAL_RAWWS=${CC[rawws|dial_p50_ms]}
 hs=$("${PIN_CLIENT[@]}" "$RAW_TLS" handshake --port="$RAW_PORT" --ca="$CERTS/ca.pem" --count="$DIALS") ||
@@ -759,8 +763,9 @@ target "dial with others open <= 1.1 x dial-close loop" \
     echo "idle connection, private memory (smaps_rollup Private_Dirty) it adds to a process that has loaded the plugin:" \
         "first ${CC[rawws|first_conn_kb]} kB, each further ${CC[rawws|per_conn_kb]} kB;" \
         "${CC[rawws|held]} held ${CC[rawws|held_kb]} kB, kept after they are freed ${CC[rawws|freed_kb]} kB"
-    echo "dial while 10..${CC[rawws|held]} others are open (p50): -> raw-tls --ws ${CC[rawws|dial_open_p50_ms]} ms," \
-        "-> beacon ${CC[beacon|dial_open_p50_ms]} ms (dial-close loop above)"
+    echo "dial while 10..${CC[rawws|held]} others are open (p50): -> raw-tls --ws ${CC[rawws|dial_open_p50_ms]} ms" \
+        "against $DIAL_RAWWS ms in a dial-close loop; page faults per dial ${CC[rawws|dial_open_faults]}" \
+        "against ${CC[rawws|dial_faults]} (each page a dial touches first)"
     echo "host footprint (host process holding one idle connection, VmRSS / RssAnon): wss ${RSS_WSS} / ${ANON_WSS} kB," \
         "udp ${RSS_UDP} / ${ANON_UDP} kB, difference $IDLE_RSS / $IDLE_ANON kB (libraries, paid once)"
     echo
@@ -857,8 +862,9 @@ json_str() { # a JSON string of $1 (the texts here have no control characters)
         "$(num_or_null "${CC[rawws|first_conn_kb]}")" "$(num_or_null "${CC[rawws|per_conn_kb]}")" \
         "$(num_or_null "${CC[rawws|held]}")" "$(num_or_null "${CC[rawws|held_kb]}")" \
         "$(num_or_null "${CC[rawws|freed_kb]}")"
-    printf '  "dial_with_others_open_ms_p50": {"raw_ws": %s, "beacon": %s},\n' \
-        "$(num_or_null "${CC[rawws|dial_open_p50_ms]}")" "$(num_or_null "${CC[beacon|dial_open_p50_ms]}")"
+    printf '  "dial_with_others_open_ms_p50": {"raw_ws": %s, "page_faults_per_dial": %s, "dial_close_page_faults_per_dial": %s},\n' \
+        "$(num_or_null "${CC[rawws|dial_open_p50_ms]}")" "$(num_or_null "${CC[rawws|dial_open_faults]:-}")" \
+        "$(num_or_null "${CC[rawws|dial_faults]:-}")"
     printf '  "reconnect": {"drops": %s, "reconnect_ms_p50": %s, "reconnect_ms_min": %s, "reconnect_ms_max": %s, "backoff_ms_p50": %s, "redial_ms_p50": %s, "redial_full_handshake_ms_p50": %s, "backoff_first_ms_nominal": %s, "stale_poll_wakeups": %s},\n' \
         "$(num_or_null "${RC[drops]:-}")" "$(num_or_null "${RC[reconnect_p50_ms]:-}")" \
         "$(num_or_null "${RC[reconnect_min_ms]:-}")" "$(num_or_null "${RC[reconnect_max_ms]:-}")" \
