@@ -202,17 +202,20 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     ev.data.fd = c->rx_fd;
     epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->rx_fd, &ev);
 
+    /* What libcurl loads: the ca-file, the pinned roots' memfd, or (NULL)
+     * the system's store. */
+    const char *ca_path = NULL;
     if (*c->cfg.ca_file) {
-        snprintf(c->ca_path, sizeof c->ca_path, "%s", c->cfg.ca_file);
+        ca_path = c->cfg.ca_file;
     } else if (c->cfg.trust == WSS_TRUST_PINNED) {
-        if (wss_roots_memfile(&c->roots_fd, c->ca_path, sizeof c->ca_path, err, errlen) != 0) {
+        if (wss_roots_memfile(&c->roots_fd, c->roots_path, sizeof c->roots_path, err, errlen) != 0) {
             rc = PT_EIO;
             goto fail;
         }
+        ca_path = c->roots_path;
     }
 
-    rc = wss_dialer_init(&c->dialer, &c->cfg, *c->ca_path ? c->ca_path : NULL, &c->diag, err,
-                         errlen);
+    rc = wss_dialer_init(&c->dialer, &c->cfg, ca_path, &c->diag, err, errlen);
     if (rc != PT_OK)
         goto fail;
     rc = wss_link_dial(&c->dialer, &c->signer, cancel_fd,
