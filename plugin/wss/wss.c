@@ -46,6 +46,7 @@
 #include "pilot_transport.h"
 #include "probe.h"
 #include "roots.h"
+#include "trim.h"
 #include "util.h"
 
 /* How long a thread waiting for socket room sleeps before re-checking that
@@ -54,33 +55,21 @@
 
 /* ---- Giving freed memory back --------------------------------------------- */
 
-/* glibc keeps what freed connections held (about 150 KiB each: libcurl's
- * and GnuTLS's buffers) in the heap, between allocations that live on, so
- * free() alone returns almost none of it (100 connections freed left
- * 13.7 MB).  malloc_trim does, but walks the whole heap (about 5 ms for
- * 36 MB) and is process-wide: so only when the live connections have
- * fallen to half of their mark and by at least TRIM_MIN since, a handful
- * of times however many are freed, never in a dial-close loop. */
-#define TRIM_MIN 8
-
+/* When and why malloc_trim runs: trim.h. */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-static size_t live_conns, live_mark;
+static wss_trim live;
 
 static void live_up(void)
 {
     pthread_mutex_lock(&live_lock);
-    if (++live_conns > live_mark)
-        live_mark = live_conns;
+    wss_trim_up(&live);
     pthread_mutex_unlock(&live_lock);
 }
 
 static void live_down(void)
 {
     pthread_mutex_lock(&live_lock);
-    live_conns--;
-    int trim = live_mark - live_conns >= TRIM_MIN && live_conns <= live_mark / 2;
-    if (trim)
-        live_mark = live_conns;
+    int trim = wss_trim_down(&live);
     pthread_mutex_unlock(&live_lock);
 #ifdef HAVE_MALLOC_TRIM
     if (trim)
