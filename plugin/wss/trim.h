@@ -5,11 +5,11 @@
  *
  * Why the plugin trims at all: a link's big buffers are mmapped and go
  * back exactly at free (link.c), but the rest of a connection -- about
- * 130 KB of libcurl's, GnuTLS's and our own small blocks -- is heap, and
- * glibc returns heap only from its top: 100 connections freed in any
- * order left 12.3 MB private, pinned below the top by blocks that outlive
- * them (libraries' caches, later allocations).  malloc_trim(0) gives back
- * every free page in the heap (madvise), leaving 1.1-1.4 MB.
+ * 100 KB of libcurl's, GnuTLS's and our own blocks -- is heap, and glibc
+ * returns heap only from its top: 100 connections freed left 10.1 MB
+ * private, pinned below the top by blocks that outlive them (libraries'
+ * caches, later allocations).  malloc_trim(0) gives back every free page
+ * in the heap (madvise), leaving 1.1-1.2 MB.
  *
  * Why so rarely: it is process-wide (the host's whole heap, not only
  * ours) and walks all of it, about 5 ms for 36 MB.  So only when the live
