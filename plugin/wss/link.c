@@ -18,13 +18,16 @@
 #include <sanitizer/asan_interface.h>
 #define GAP_CLOSE(p, n) ASAN_POISON_MEMORY_REGION(p, n)
 #define GAP_OPEN(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#define BUF_FRESH(p, n) ((void)(p), (void)(n))
 #elif defined(HAVE_VALGRIND_MEMCHECK_H)
 #include <valgrind/memcheck.h>
 #define GAP_CLOSE(p, n) VALGRIND_MAKE_MEM_NOACCESS(p, n)
 #define GAP_OPEN(p, n) VALGRIND_MAKE_MEM_UNDEFINED(p, n)
+#define BUF_FRESH(p, n) VALGRIND_MAKE_MEM_UNDEFINED(p, n)
 #else
 #define GAP_CLOSE(p, n) ((void)(p), (void)(n))
 #define GAP_OPEN(p, n) ((void)(p), (void)(n))
+#define BUF_FRESH(p, n) ((void)(p), (void)(n))
 #endif
 
 #include "auth.h"
@@ -59,7 +62,8 @@
  *     longer-lived blocks (100 links freed left 13.7 MB), and the host's
  *     heap is not fragmented by them.
  * The gaps are never touched (no memory); under ASan or valgrind they are
- * poisoned, so a buffer overrun is reported as it was on the heap. */
+ * poisoned, so a buffer overrun is reported as it was on the heap, and
+ * valgrind takes the buffers' zero pages as uninitialised, as malloc's. */
 struct link_map {
     unsigned char *base;
     size_t len;
@@ -92,6 +96,7 @@ static unsigned char *map_carve(struct link_map *m, size_t *off, size_t n, size_
 {
     unsigned char *p = m->base + *off;
     size_t end = (*off + n + page - 1) / page * page + page;
+    BUF_FRESH(p, n);
     GAP_CLOSE(p + n, end - *off - n);
     *off = end;
     return p;
