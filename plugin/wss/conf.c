@@ -209,6 +209,33 @@ static int only_digits_and_dots(const char *s)
     return 1;
 }
 
+/* What an unset string of a config points to (conf.h); never written. */
+static char no_value[1];
+
+/* *dst = a copy of the n bytes at v, NUL-terminated.  PT_OK or PT_ENOMEM. */
+static int set_str(char **dst, const char *v, size_t n, char *err, size_t errlen)
+{
+    char *p = malloc(n + 1);
+    if (!p)
+        return ptu_err(err, errlen, PT_ENOMEM, "wss: out of memory");
+    memcpy(p, v, n);
+    p[n] = '\0';
+    if (*dst != no_value)
+        free(*dst);
+    *dst = p;
+    return PT_OK;
+}
+
+/* Wipe and free one string of a config (NULL: never set). */
+static void free_str(char **s)
+{
+    if (*s && *s != no_value) {
+        ptu_wipe(*s, strlen(*s));
+        free(*s);
+    }
+    *s = NULL;
+}
+
 /* Parse v (already checked above) with libcurl's URL API into out->curlu
  * and take host, port and request target from it, so that what the
  * plugin names and sends in Host is what libcurl dials.  out->host holds
@@ -260,7 +287,7 @@ static int from_curl(const char *v, wss_config *out, char *err, size_t errlen)
         goto out;
     }
     if (strlen(host) >= sizeof out->host || ptu_parse_u64(port, 65535, &pv) != 0 || pv == 0 ||
-        strlen(path) + (query ? strlen(query) + 1 : 0) >= sizeof out->target) {
+        strlen(path) + (query ? strlen(query) + 1 : 0) > WSS_CONFIG_URL_MAX) {
         rc = ptu_err(err, errlen, PT_EOPTION,
                      "wss: option \"url\": as libcurl reads it, the host or path is too long "
                      "(got \"%s\")",
@@ -269,8 +296,9 @@ static int from_curl(const char *v, wss_config *out, char *err, size_t errlen)
     }
     memcpy(out->host, host, strlen(host) + 1);
     out->port = (uint16_t)pv;
-    snprintf(out->target, sizeof out->target, "%s%s%s", path, query ? "?" : "",
-             query ? query : "");
+    char target[WSS_CONFIG_URL_MAX + 1];
+    int tn = snprintf(target, sizeof target, "%s%s%s", path, query ? "?" : "", query ? query : "");
+    rc = set_str(&out->target, target, (size_t)tn, err, errlen);
 out:
     curl_free(host);
     curl_free(port);
@@ -330,8 +358,8 @@ static int parse_url(const char *v, int allow_plaintext, wss_config *out, char *
         return ptu_err(err, errlen, PT_EOPTION, "wss: option \"url\": %s (got \"%s\")", why,
                        quote(v, &q));
     out->tls = tls;
-    memcpy(out->url, v, strlen(v) + 1);
-    return from_curl(v, out, err, errlen);
+    int rc = set_str(&out->url, v, strlen(v), err, errlen);
+    return rc != PT_OK ? rc : from_curl(v, out, err, errlen);
 }
 
 /* The percent-decoded n bytes at s into out (cap bytes), as libcurl
@@ -459,8 +487,7 @@ static int parse_proxy(const char *v, wss_config *out, char *err, size_t errlen)
     if (rc != PT_OK)
         return rc;
     out->proxy_mode = WSS_PROXY_URL;
-    memcpy(out->proxy_url, v, strlen(v) + 1);
-    return PT_OK;
+    return set_str(&out->proxy_url, v, strlen(v), err, errlen);
 }
 
 static int parse_proxy_cmd(const char *v, wss_config *out, char *err, size_t errlen)
@@ -483,8 +510,7 @@ static int parse_proxy_cmd(const char *v, wss_config *out, char *err, size_t err
     if (ptu_cmdline_split(v, buf, sizeof buf, argv, WSS_CONFIG_CMD_ARGS, &argc, &why) != 0)
         return ptu_err(err, errlen, PT_EOPTION, "wss: option \"proxy-cmd\": %s", why);
     out->proxy_mode = WSS_PROXY_CMD;
-    memcpy(out->proxy_cmd, v, strlen(v) + 1);
-    return PT_OK;
+    return set_str(&out->proxy_cmd, v, strlen(v), err, errlen);
 }
 
 /* ---- Other values ------------------------------------------------------ */
@@ -546,6 +572,8 @@ int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err
     if (!out)
         return ptu_err(err, errlen, PT_EINVAL, "wss: no config to fill");
     memset(out, 0, sizeof *out);
+    out->url = out->target = out->ca_file = out->proxy_url = out->proxy_cmd =
+        out->proxy_ca_file = no_value;
     rc = ptu_options_check("wss", opts, n, wss_config_options, err, errlen);
     if (rc != PT_OK)
         goto fail;
@@ -593,7 +621,9 @@ int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err
                          "combined with tls-trust=system; drop one of them");
             goto fail;
         }
-        memcpy(out->ca_file, v, strlen(v) + 1);
+        rc = set_str(&out->ca_file, v, strlen(v), err, errlen);
+        if (rc != PT_OK)
+            goto fail;
     }
 
     v = GET("pin-sha256");
@@ -629,7 +659,9 @@ int wss_config_parse(const pt_option *opts, size_t n, wss_config *out, char *err
                     : ptu_err(err, errlen, PT_EOPTION, "wss: option \"proxy-ca-file\": empty path");
             goto fail;
         }
-        memcpy(out->proxy_ca_file, v, strlen(v) + 1);
+        rc = set_str(&out->proxy_ca_file, v, strlen(v), err, errlen);
+        if (rc != PT_OK)
+            goto fail;
     }
 
     v = GET("tls-resume");
@@ -680,5 +712,11 @@ void wss_config_free(wss_config *c)
     if (!c)
         return;
     curl_url_cleanup(c->curlu);
+    free_str(&c->url);
+    free_str(&c->target);
+    free_str(&c->ca_file);
+    free_str(&c->proxy_url);
+    free_str(&c->proxy_cmd);
+    free_str(&c->proxy_ca_file);
     ptu_wipe(c, sizeof *c);
 }

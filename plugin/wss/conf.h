@@ -71,24 +71,29 @@ typedef struct wss_proxy_url {
     char password[WSS_CONFIG_URL_MAX + 1]; /* percent-decoded */
 } wss_proxy_url;
 
+/* The strings (url, target, ca_file, proxy_url, proxy_cmd, proxy_ca_file)
+ * are sized to their values, each its own block (a shared "" when unset),
+ * never NULL after a successful wss_config_parse: fixed arrays of the
+ * longest value allowed made the config 18 KB, all of it zeroed for
+ * every connection (every page written is memory, and a page fault). */
 typedef struct wss_config {
-    char url[WSS_CONFIG_URL_MAX + 1];   /* exactly as given; validated */
+    char *url;                          /* exactly as given; validated */
     CURLU *curlu;                       /* url as libcurl parsed it: what is
                                          * dialled (curl_url_dup per dial) */
     int tls;                            /* 1 for wss://, 0 for ws:// */
     char host[256];                     /* as libcurl reads it, no brackets */
     uint16_t port;                      /* explicit, else 443 (wss) / 80 (ws) */
-    char target[WSS_CONFIG_URL_MAX + 1]; /* path[?query] as libcurl reads it */
+    char *target;                       /* path[?query] as libcurl reads it */
     enum wss_trust trust;
-    char ca_file[WSS_CONFIG_PATH_MAX + 1]; /* "" if none; replaces the roots */
+    char *ca_file;                      /* "" if none; replaces the roots */
     int has_pin;                        /* non-zero when pin_sha256 is set */
     uint8_t pin_sha256[32];             /* SHA-256 of the beacon's SPKI */
     enum wss_proxy_mode proxy_mode;
-    char proxy_url[WSS_CONFIG_URL_MAX + 1]; /* WSS_PROXY_URL only, else "";
+    char *proxy_url;                    /* WSS_PROXY_URL only, else "";
                                              * may hold a password: never
                                              * print it, wipe it when done */
-    char proxy_cmd[WSS_CONFIG_CMD_MAX + 1]; /* WSS_PROXY_CMD only, else "" */
-    char proxy_ca_file[WSS_CONFIG_PATH_MAX + 1]; /* "" for the system's store */
+    char *proxy_cmd;                    /* WSS_PROXY_CMD only, else "" */
+    char *proxy_ca_file;                /* "" for the system's store */
     int tls_resume;                     /* resume TLS sessions on redials */
     uint64_t dial_timeout_ms;           /* whole dial, DNS to auth_ok */
     uint64_t idle_ping_ms;              /* ping after this long idle */

@@ -51,10 +51,12 @@ struct pt_conn {
     int keeper_fd;          /* eventfd: wakes the keeper (drop, pending control) */
     int epoll_fd;           /* poll_fd(): close_fd, rx_fd and the link's socket */
     int roots_fd;           /* memfd of the pinned roots, or -1 */
-    char ca_path[4200];     /* what libcurl loads: memfd path or ca-file, "" for system */
+    char roots_path[32];    /* the pinned roots' memfd path (wss_roots_memfile), or ""; a
+                             * ca-file is read where cfg holds it */
     wss_dialer dialer;      /* every dial's: TLS session cache, proxy-cmd output (dial.h) */
     pthread_t keeper;
     int keeper_started;
+    int counted; /* in live_conns (wss.c): dial succeeded */
     atomic_int closed;
 
     pthread_mutex_t lock;   /* everything below */

@@ -26,6 +26,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -45,11 +48,38 @@
 #include "pilot_transport.h"
 #include "probe.h"
 #include "roots.h"
+#include "trim.h"
 #include "util.h"
 
 /* How long a thread waiting for socket room sleeps before re-checking that
  * its link is still the current one (a drop frees the link under it). */
 #define WAIT_RECHECK_MS 100
+
+/* ---- Giving freed memory back --------------------------------------------- */
+
+/* When and why malloc_trim runs: trim.h. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static wss_trim live;
+
+static void live_up(void)
+{
+    pthread_mutex_lock(&live_lock);
+    wss_trim_up(&live);
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void live_down(void)
+{
+    pthread_mutex_lock(&live_lock);
+    int trim = wss_trim_down(&live);
+    pthread_mutex_unlock(&live_lock);
+#ifdef HAVE_MALLOC_TRIM
+    if (trim)
+        malloc_trim(0);
+#else
+    (void)trim;
+#endif
+}
 
 /* ---- The ABI ------------------------------------------------------------- */
 
@@ -163,17 +193,20 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     ev.data.fd = c->rx_fd;
     epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->rx_fd, &ev);
 
+    /* What libcurl loads: the ca-file, the pinned roots' memfd, or (NULL)
+     * the system's store. */
+    const char *ca_path = NULL;
     if (*c->cfg.ca_file) {
-        snprintf(c->ca_path, sizeof c->ca_path, "%s", c->cfg.ca_file);
+        ca_path = c->cfg.ca_file;
     } else if (c->cfg.trust == WSS_TRUST_PINNED) {
-        if (wss_roots_memfile(&c->roots_fd, c->ca_path, sizeof c->ca_path, err, errlen) != 0) {
+        if (wss_roots_memfile(&c->roots_fd, c->roots_path, sizeof c->roots_path, err, errlen) != 0) {
             rc = PT_EIO;
             goto fail;
         }
+        ca_path = c->roots_path;
     }
 
-    rc = wss_dialer_init(&c->dialer, &c->cfg, *c->ca_path ? c->ca_path : NULL, &c->diag, err,
-                         errlen);
+    rc = wss_dialer_init(&c->dialer, &c->cfg, ca_path, &c->diag, err, errlen);
     if (rc != PT_OK)
         goto fail;
     rc = wss_link_dial(&c->dialer, &c->signer, cancel_fd,
@@ -189,6 +222,8 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
         goto fail;
     }
     c->keeper_started = 1;
+    c->counted = 1;
+    live_up();
     ptu_diag_log(&c->diag, PT_LOG_INFO, "wss: connected to %s:%u as node %u", c->cfg.host,
                  (unsigned)c->cfg.port, (unsigned)c->signer.node_id);
     *out = c;
@@ -477,7 +512,10 @@ static void wss_free(pt_conn *c)
     /* Lines a reader or the keeper recorded after close. */
     ptu_diag_repeat_tick(&c->diag, &c->drops, ptu_now_ms(), 1);
     ptu_diag_flush(&c->diag);
+    int counted = c->counted;
     conn_destroy(c);
+    if (counted)
+        live_down(); /* after its memory is freed, so a trim can return it */
 }
 
 static const pt_plugin wss_plugin = {

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "alloc-fail.h"
@@ -50,6 +51,8 @@ static void *(*real_realloc)(void *, size_t);
 static void (*real_free)(void *);
 static void *(*real_memalign)(size_t, size_t);
 static int (*real_posix_memalign)(void **, size_t, size_t);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_munmap)(void *, size_t);
 
 /* Allocations made while dlsym runs come from here. */
 static _Alignas(max_align_t) unsigned char arena[64 * 1024];
@@ -80,17 +83,20 @@ static NOSAN void resolve(void)
     resolving = 1;
     void *m = dlsym(RTLD_NEXT, "malloc"), *c = dlsym(RTLD_NEXT, "calloc"),
          *r = dlsym(RTLD_NEXT, "realloc"), *f = dlsym(RTLD_NEXT, "free"),
-         *ma = dlsym(RTLD_NEXT, "memalign"), *pm = dlsym(RTLD_NEXT, "posix_memalign");
+         *ma = dlsym(RTLD_NEXT, "memalign"), *pm = dlsym(RTLD_NEXT, "posix_memalign"),
+         *mm = dlsym(RTLD_NEXT, "mmap"), *mu = dlsym(RTLD_NEXT, "munmap");
     /* POSIX: dlsym results convert to function pointers. */
     memcpy(&real_calloc, &c, sizeof c);
     memcpy(&real_realloc, &r, sizeof r);
     memcpy(&real_free, &f, sizeof f);
     memcpy(&real_memalign, &ma, sizeof ma);
     memcpy(&real_posix_memalign, &pm, sizeof pm);
+    memcpy(&real_mmap, &mm, sizeof mm);
+    memcpy(&real_munmap, &mu, sizeof mu);
     memcpy(&real_malloc, &m, sizeof m); /* last: it says "resolved" */
     resolving = 0;
     if (!real_malloc || !real_calloc || !real_realloc || !real_free || !real_memalign ||
-        !real_posix_memalign) {
+        !real_posix_memalign || !real_mmap || !real_munmap) {
         static const char msg[] = "alloc-fail: cannot find the real allocator\n";
         ssize_t w = write(2, msg, sizeof msg - 1);
         (void)w;
@@ -358,6 +364,35 @@ NOSAN char *strndup(const char *s, size_t max)
         d[n] = '\0';
     }
     return d;
+}
+
+/* Private anonymous mappings are heap by another name (the WSS plugin maps
+ * each link's buffers, link.c): counted, failed and remembered like the
+ * blocks above, and forgotten at munmap.  Other mappings (of files, shared,
+ * at a fixed address) and those made while the shim resolves pass through
+ * uncounted. */
+NOSAN void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    resolve();
+    if (!real_malloc)
+        return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if ((flags & (MAP_PRIVATE | MAP_ANONYMOUS)) != (MAP_PRIVATE | MAP_ANONYMOUS) ||
+        (flags & MAP_FIXED) || fd != -1)
+        return real_mmap(addr, len, prot, flags, fd, off);
+    unsigned long seq = next_alloc(len);
+    if (!seq)
+        return MAP_FAILED;
+    void *p = real_mmap(addr, len, prot, flags, fd, off);
+    return p == MAP_FAILED ? p : track(p, len, seq, __builtin_return_address(0));
+}
+
+NOSAN int munmap(void *p, size_t len)
+{
+    resolve();
+    if (!real_munmap)
+        return (int)syscall(SYS_munmap, p, len);
+    forget(p);
+    return real_munmap(p, len);
 }
 
 /* ---- The program's side ------------------------------------------------------ */

@@ -4,8 +4,10 @@
  *
  * The shim interposes the heap entry points (malloc, calloc, realloc,
  * reallocarray, free, memalign, aligned_alloc, posix_memalign, valloc,
- * pvalloc, strdup, strndup).  While armed it numbers every allocation of
- * the whole process, all threads, from 1, makes allocation number fail_at
+ * pvalloc, strdup, strndup), and mmap and munmap of private anonymous
+ * memory (the WSS plugin's link buffers).  While armed it numbers every
+ * allocation of the whole process, all threads, from 1, makes allocation
+ * number fail_at
  * return NULL with errno ENOMEM (and, in AF_FAIL_ALL mode, every later one
  * too), and remembers each block handed out until it is freed, so the
  * program can see what a run left behind.  Disarmed, it only forwards
