@@ -50,10 +50,11 @@
 #define TX_CTL_ROOM 512
 #define TX_CAP (PT_MAX_FRAME + WSS_FRAME_HEAD_MAX + TX_CTL_ROOM)
 /* Masking keys are drawn from getrandom() this many bytes at a time. */
-#define MASK_POOL 256
+#define MASK_POOL 1024
 
-/* The buffers' memory -- rx (RX_CAP), tx (TX_CAP) and the decoder's
- * assembly area (PT_MAX_FRAME), each followed by at least one page of
+/* The buffers' memory -- rx (RX_CAP), tx (TX_CAP), the decoder's
+ * assembly area (PT_MAX_FRAME) and the stream's read-ahead
+ * (WSS_STREAM_RA_CAP), each followed by at least one page of
  * gap -- is one private anonymous mapping per link, not heap:
  *   - the kernel backs a page only once it is written, so an idle link
  *     costs the few pages its dial and its small frames touched, and the
@@ -74,11 +75,12 @@ struct link_map {
 struct wss_link {
     wss_dial d;         /* the libcurl handle and socket */
     wss_stream st;      /* the bytes over d: libcurl, then GnuTLS direct (stream.h) */
-    struct link_map map; /* rx, tx and asm_buf (above) */
+    struct link_map map; /* rx, tx, asm_buf and ra (above) */
     unsigned char *rx;  /* stream bytes read; [rx_off, rx_len) not yet decoded */
     size_t rx_off, rx_len;
     wss_frame_dec dec;  /* with its assembly buffer for fragmented messages */
     unsigned char *asm_buf;
+    unsigned char *ra;  /* the stream's read-ahead (stream.h), once direct */
     int broken;         /* a read failed: the stream is out of step, read no more */
     unsigned char *tx;  /* whole frames, masked, not yet written: [tx_off, tx_len) */
     size_t tx_off, tx_len;
@@ -105,12 +107,12 @@ static unsigned char *map_carve(struct link_map *m, size_t *off, size_t n, size_
     return p;
 }
 
-/* Map rx, tx and asm_buf.  0, or -1 when the mapping cannot be had. */
+/* Map rx, tx, asm_buf and ra.  0, or -1 when the mapping cannot be had. */
 static int map_buffers(wss_link *l)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE), off = 0;
     size_t len = (RX_CAP / page + 2) * page + (TX_CAP / page + 2) * page +
-                 (PT_MAX_FRAME / page + 2) * page;
+                 (PT_MAX_FRAME / page + 2) * page + (WSS_STREAM_RA_CAP / page + 2) * page;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
@@ -119,6 +121,7 @@ static int map_buffers(wss_link *l)
     l->rx = map_carve(&l->map, &off, RX_CAP, page);
     l->tx = map_carve(&l->map, &off, TX_CAP, page);
     l->asm_buf = map_carve(&l->map, &off, PT_MAX_FRAME, page);
+    l->ra = map_carve(&l->map, &off, WSS_STREAM_RA_CAP, page);
     return 0;
 }
 
@@ -127,8 +130,7 @@ void wss_link_free(wss_link *l)
     if (!l)
         return;
     wss_dial_close(&l->d);
-    wss_stream_free(&l->st); /* after: libcurl may write a TLS close through it */
-    if (l->map.base) {
+    if (l->map.base) { /* after: libcurl may write a TLS close through the stream */
         GAP_OPEN(l->map.base, l->map.len); /* the next mapping here starts clean */
         munmap(l->map.base, l->map.len);
     }
@@ -320,11 +322,7 @@ int wss_link_dial(wss_dialer *dl, const pt_signer *signer, int cancel_fd, int64_
     if (rc != PT_OK)
         goto fail;
     /* Up: the frames go by GnuTLS itself where they can (stream.h). */
-    rc = wss_stream_direct(&l->st, cfg->tls);
-    if (rc != PT_OK) {
-        rc = ptu_err(err, errlen, rc, "wss dial: out of memory");
-        goto fail;
-    }
+    wss_stream_direct(&l->st, cfg->tls, l->ra);
     ptu_diag_log(dl->diag, PT_LOG_DEBUG, "wss: frames go %s",
                  l->st.mode == WSS_STREAM_TLS     ? "by GnuTLS directly, read ahead"
                  : l->st.mode == WSS_STREAM_PLAIN ? "on the socket directly (ws://)"

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -19,9 +18,7 @@
 #include "link.h"
 #include "util.h"
 
-/* One recv() takes in up to this much behind what GnuTLS asked for:
- * several records of any size, so a burst costs one system call. */
-#define RA_CAP (32u * 1024)
+#define RA_CAP WSS_STREAM_RA_CAP
 /* A TLS record: 5-byte header (type, version, 16-bit length). */
 #define TLS_HEAD 5
 /* Non-fatal GnuTLS results (a warning alert, a renegotiation request,
@@ -33,13 +30,6 @@ void wss_stream_init(wss_stream *st, wss_dial *d)
     memset(st, 0, sizeof *st);
     st->d = d;
     st->mode = WSS_STREAM_CURL;
-}
-
-void wss_stream_free(wss_stream *st)
-{
-    free(st->ra);
-    st->ra = NULL;
-    st->ra_off = st->ra_len = 0;
 }
 
 /* ---- The transport under GnuTLS ------------------------------------------- */
@@ -116,21 +106,19 @@ static ssize_t tls_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
     return r;
 }
 
-int wss_stream_direct(wss_stream *st, int tls)
+void wss_stream_direct(wss_stream *st, int tls, unsigned char *ra)
 {
     if (st->mode != WSS_STREAM_CURL || st->d->tls_in_tls)
-        return PT_OK; /* TLS inside the proxy's TLS: libcurl's to carry */
+        return; /* TLS inside the proxy's TLS: libcurl's to carry */
     if (!tls) {
         st->mode = WSS_STREAM_PLAIN;
-        return PT_OK;
+        return;
     }
     struct curl_tlssessioninfo *info = NULL;
     if (curl_easy_getinfo(st->d->easy, CURLINFO_TLS_SSL_PTR, &info) != CURLE_OK || !info ||
         info->backend != CURLSSLBACKEND_GNUTLS || !info->internals)
-        return PT_OK; /* another TLS library under libcurl: stay on it */
-    st->ra = malloc(RA_CAP);
-    if (!st->ra)
-        return PT_ENOMEM;
+        return; /* another TLS library under libcurl: stay on it */
+    st->ra = ra;
     gnutls_session_t s = info->internals;
     st->tls = s;
     gnutls_transport_set_ptr(s, st);
@@ -138,7 +126,6 @@ int wss_stream_direct(wss_stream *st, int tls)
     gnutls_transport_set_pull_timeout_function(s, tls_pull_timeout);
     gnutls_transport_set_vec_push_function(s, tls_push);
     st->mode = WSS_STREAM_TLS;
-    return PT_OK;
 }
 
 int wss_stream_has_buffered(const wss_stream *st)

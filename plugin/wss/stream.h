@@ -23,9 +23,9 @@
  * the socket after a would-block anyway, and reads again for real after.
  *
  * libcurl keeps the session (it frees it at wss_dial_close and may send a
- * TLS close through our transport then), so the stream must outlive the
- * dial: free it after wss_dial_close.  Not thread-safe: the link's caller
- * serialises every call (link.h).
+ * TLS close through our transport then), so the stream and its read-ahead
+ * buffer must outlive the dial: release them after wss_dial_close.  Not
+ * thread-safe: the link's caller serialises every call (link.h).
  */
 #ifndef PT_WSS_STREAM_H
 #define PT_WSS_STREAM_H
@@ -34,6 +34,11 @@
 
 #include "dial.h"
 #include "pilot_transport.h"
+
+/* The read-ahead buffer wss_stream_direct is given: one recv() takes in up
+ * to this much behind what GnuTLS asked for, several records of any size,
+ * so a burst costs one system call. */
+#define WSS_STREAM_RA_CAP (32u * 1024)
 
 enum wss_stream_mode {
     WSS_STREAM_CURL = 0, /* curl_easy_send / wss_dial_recv */
@@ -45,7 +50,7 @@ typedef struct wss_stream {
     wss_dial *d;            /* the dialled connection: handle and socket */
     int mode;               /* enum wss_stream_mode */
     void *tls;              /* WSS_STREAM_TLS: the gnutls_session_t libcurl made */
-    unsigned char *ra;      /* WSS_STREAM_TLS: bytes read ahead of GnuTLS */
+    unsigned char *ra;      /* WSS_STREAM_TLS: bytes read ahead of GnuTLS (the caller's) */
     size_t ra_off, ra_len;  /* unread: ra[ra_off..ra_len) */
     int dry;                /* the last recv() came back short: see above */
     int io_errno;           /* errno of the transport's last failed call */
@@ -57,10 +62,10 @@ typedef struct wss_stream {
 void wss_stream_init(wss_stream *st, wss_dial *d);
 
 /* Take the data path off libcurl where it can (see above; tls: wss://,
- * not ws://); stays on libcurl otherwise.  Call once, when nothing is
- * queued to send.  Returns PT_OK, or PT_ENOMEM (the stream is left on
- * libcurl, usable). */
-int wss_stream_direct(wss_stream *st, int tls);
+ * not ws://); stays on libcurl otherwise.  ra is WSS_STREAM_RA_CAP bytes
+ * for the read-ahead, the caller's until after wss_dial_close.  Call once,
+ * when nothing is queued to send. */
+void wss_stream_direct(wss_stream *st, int tls, unsigned char *ra);
 
 /* Read up to cap bytes (cap > 0) without blocking: PT_OK with *n > 0,
  * WSS_AGAIN (link.h) when there is nothing now (poll the socket before
@@ -78,8 +83,5 @@ int wss_stream_send(wss_stream *st, const void *buf, size_t len, size_t *sent, c
  * record read ahead, or plaintext GnuTLS has decrypted and not handed
  * out?  (A caller about to poll the socket reads first when so.) */
 int wss_stream_has_buffered(const wss_stream *st);
-
-/* Free what the stream holds; after wss_dial_close. */
-void wss_stream_free(wss_stream *st);
 
 #endif
