@@ -253,6 +253,7 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
 {
     wss_msg m;
     char why[PT_ERRMSG_MAX];
+    int64_t now = -1;
     /* A reader stops once its slots are full: what is behind stays in the
      * link, decoded where it was read when the next recv asks (and shown
      * by rx_fd meanwhile), instead of a copy into the ring and one out. */
@@ -269,7 +270,9 @@ void wss_conn_pump(pt_conn *c, struct wss_conn_direct *d)
             return;
         }
         c->rx_drained = 0;
-        wss_keeper_read(&c->keep, ptu_now_ms());
+        if (now < 0) /* one clock reading per pump: the keeper counts in ms */
+            now = ptu_now_ms();
+        wss_keeper_read(&c->keep, now);
         switch (m.kind) {
         case WSS_MSG_BINARY:
             take_binary(c, d, &m);
