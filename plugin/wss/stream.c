@@ -177,9 +177,9 @@ int wss_stream_recv(wss_stream *st, void *buf, size_t cap, size_t *n, char *err,
                 break;
             if (r == GNUTLS_E_AGAIN)
                 return WSS_AGAIN;
-            if (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_REHANDSHAKE ||
-                (!gnutls_error_is_fatal((int)r) && soft < SOFT_RETRIES))
-                continue;
+            if (soft < SOFT_RETRIES && (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_REHANDSHAKE ||
+                                        !gnutls_error_is_fatal((int)r)))
+                continue; /* bounded: a peer repeating them cannot keep us here */
             return tls_failed(st, "receive", (int)r, err, errlen);
         }
         break;
