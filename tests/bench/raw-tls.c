@@ -672,9 +672,7 @@ static int run_handshake(const struct opts *o)
 static void build(unsigned char *out, size_t size, uint64_t seq)
 {
     ptu_put32(out, (uint32_t)size);
-    bench_put64(out + 4, seq);
-    for (size_t i = HDR; i < size; i++)
-        out[4 + i] = bench_pattern(seq, i);
+    bench_fill(out + 4, size, seq);
     bench_put64(out + 12, now_ns()); /* last: the round trip is the transport's */
 }
 
@@ -728,9 +726,9 @@ static void read_record(client *c)
         uint64_t seq = n >= HDR ? bench_get64(f) : UINT64_MAX;
         if (n != c->size || seq >= c->sent || c->seen[seq])
             die("client: unexpected frame: %" PRIu32 " bytes, sequence %" PRIu64, n, seq);
-        for (size_t i = HDR; i < c->size; i++)
-            if (f[i] != bench_pattern(seq, i))
-                die("client: frame %" PRIu64 " corrupted at byte %zu", seq, i);
+        size_t bad = bench_first_bad(f, c->size, seq);
+        if (bad < c->size)
+            die("client: frame %" PRIu64 " corrupted at byte %zu", seq, bad);
         c->seen[seq] = 1;
         c->rtt[c->received++] = now - bench_get64(f + 8);
         c->in_off += 4 + n;
