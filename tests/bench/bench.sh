@@ -682,7 +682,7 @@ conn_cost() {
     done
 }
 conn_cost beacon "$BEACON_PORT" --hold=0
-conn_cost rawws "$RAWWS_PORT"
+conn_cost rawws "$RAWWS_PORT" --peer-pid="$RAWWS_PID"
 DIAL_BEACON=${CC[beacon|dial_p50_ms]} DIAL_RAWWS=${CC[rawws|dial_p50_ms]}
 hs=$("${PIN_CLIENT[@]}" "$RAW_TLS" handshake --port="$RAW_PORT" --ca="$CERTS/ca.pem" --count="$DIALS") ||
     die "raw-tls handshake failed"
@@ -1001,7 +1001,12 @@ paced_target
         "${CC[rawws|held]} held ${CC[rawws|held_kb]} kB, kept after they are freed ${CC[rawws|freed_kb]} kB"
     echo "dial while 10..${CC[rawws|held]} others are open (p50): -> raw-tls --ws ${CC[rawws|dial_open_p50_ms]} ms" \
         "against $DIAL_RAWWS ms in a dial-close loop; page faults per dial ${CC[rawws|dial_open_faults]}" \
-        "against ${CC[rawws|dial_faults]} (each page a dial touches first)"
+        "against ${CC[rawws|dial_faults]} (each page a dial touches first), the peer's" \
+        "${CC[rawws|peer_dial_open_faults]} against ${CC[rawws|peer_dial_faults]}; a fault costs" \
+        "${CC[rawws|fault_us]} us here, so the extra faults account for $(awk -v a="${CC[rawws|dial_open_faults]}" \
+            -v b="${CC[rawws|dial_faults]}" -v c="${CC[rawws|peer_dial_open_faults]}" \
+            -v d="${CC[rawws|peer_dial_faults]}" -v u="${CC[rawws|fault_us]}" \
+            'BEGIN { printf "%.2f", (a - b + c - d) * u / 1000 }') ms of the difference"
     echo "host footprint (host process holding one idle connection, VmRSS / RssAnon): wss ${RSS_WSS} / ${ANON_WSS} kB," \
         "udp ${RSS_UDP} / ${ANON_UDP} kB, difference $IDLE_RSS / $IDLE_ANON kB (libraries, paid once)"
     echo
@@ -1082,9 +1087,10 @@ paced_target
         "$(num_or_null "${CC[rawws|first_conn_kb]}")" "$(num_or_null "${CC[rawws|per_conn_kb]}")" \
         "$(num_or_null "${CC[rawws|held]}")" "$(num_or_null "${CC[rawws|held_kb]}")" \
         "$(num_or_null "${CC[rawws|freed_kb]}")"
-    printf '  "dial_with_others_open_ms_p50": {"raw_ws": %s, "page_faults_per_dial": %s, "dial_close_page_faults_per_dial": %s},\n' \
+    printf '  "dial_with_others_open_ms_p50": {"raw_ws": %s, "page_faults_per_dial": %s, "dial_close_page_faults_per_dial": %s, "peer_page_faults_per_dial": %s, "peer_dial_close_page_faults_per_dial": %s, "page_fault_us": %s},\n' \
         "$(num_or_null "${CC[rawws|dial_open_p50_ms]}")" "$(num_or_null "${CC[rawws|dial_open_faults]:-}")" \
-        "$(num_or_null "${CC[rawws|dial_faults]:-}")"
+        "$(num_or_null "${CC[rawws|dial_faults]:-}")" "$(num_or_null "${CC[rawws|peer_dial_open_faults]:-}")" \
+        "$(num_or_null "${CC[rawws|peer_dial_faults]:-}")" "$(num_or_null "${CC[rawws|fault_us]:-}")"
     printf '  "reconnect": {"drops": %s, "reconnect_ms_p50": %s, "reconnect_ms_min": %s, "reconnect_ms_max": %s, "backoff_ms_p50": %s, "redial_ms_p50": %s, "redial_full_handshake_ms_p50": %s, "backoff_first_ms_nominal": %s, "stale_poll_wakeups": %s},\n' \
         "$(num_or_null "${RC[drops]:-}")" "$(num_or_null "${RC[reconnect_p50_ms]:-}")" \
         "$(num_or_null "${RC[reconnect_min_ms]:-}")" "$(num_or_null "${RC[reconnect_max_ms]:-}")" \
