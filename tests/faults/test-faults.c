@@ -927,6 +927,7 @@ int main(void)
 {
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon outlives a hang */
     if (write_plain_wrapper() != 0) {
         printf("Bail out! cannot write %s\n", plain_beacon);
         harness_cleanup();
