@@ -56,7 +56,8 @@ typedef struct wss_stream {
     unsigned char *ra;      /* WSS_STREAM_TLS: bytes read ahead of GnuTLS (the caller's) */
     size_t ra_off, ra_len;  /* unread: ra[ra_off..ra_len) */
     int dry;                /* the last recv() came back short: see above */
-    int io_errno;           /* errno of the transport's last failed call */
+    int io_errno;           /* errno of a transport call that failed in the
+                             * current recv or send (0: none did) */
     int eof;                /* the last recv() found the end of the stream */
 } wss_stream;
 
