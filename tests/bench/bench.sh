@@ -687,9 +687,13 @@ conn_cost beacon "$BEACON_PORT" --hold=0
 conn_cost rawws "$RAWWS_PORT" --peer-pid="$RAWWS_PID"
 DIAL_BEACON=${CC[beacon|dial_p50_ms]} DIAL_RAWWS=${CC[rawws|dial_p50_ms]}
 # The raw TLS handshake alike: a dial-close loop, and (--hold, as many as
-# conn-cost held) handshakes made while others are open.
+# conn-cost held) handshakes made while others are open.  Against the same
+# peer process as the plugin's dials (raw-tls --ws: TLS alike, the held
+# connections wait for an upgrade): what a held connection costs the peer
+# depends on the peer's history (its heap, its cached thread stacks), so
+# both ratios are taken against one peer.
 declare -A HS
-hs=$("${PIN_CLIENT[@]}" "$RAW_TLS" handshake --port="$RAW_PORT" --ca="$CERTS/ca.pem" --count="$DIALS" \
+hs=$("${PIN_CLIENT[@]}" "$RAW_TLS" handshake --port="$RAWWS_PORT" --ca="$CERTS/ca.pem" --count="$DIALS" \
     --hold="${CC[rawws|held]:-100}") || die "raw-tls handshake failed"
 for kv in $hs; do
     case $kv in *=*) HS[${kv%%=*}]=${kv#*=} ;; esac
