@@ -59,11 +59,10 @@ static int take_echo(struct bench *b, int len)
                    len, (unsigned long long)seq, (unsigned long long)b->size);
         return -1;
     }
-    for (size_t i = HDR; i < b->size; i++) {
-        if (b->in[i] != bench_pattern(seq, i)) {
-            host_error(b->h, "frame %llu corrupted at byte %zu", (unsigned long long)seq, i);
-            return -1;
-        }
+    size_t bad = bench_first_bad(b->in, b->size, seq);
+    if (bad < b->size) {
+        host_error(b->h, "frame %llu corrupted at byte %zu", (unsigned long long)seq, bad);
+        return -1;
     }
     b->seen[seq] = 1;
     b->rtt[b->received++] = now - bench_get64(b->in + 8);
@@ -83,9 +82,7 @@ static int send_upto(struct bench *b, uint64_t until)
         for (; k < b->batch && b->sent + k < until && b->sent + k - b->received < b->window;
              k++) {
             unsigned char *f = b->out + k * b->size;
-            bench_put64(f, b->sent + k);
-            for (size_t i = HDR; i < b->size; i++)
-                f[i] = bench_pattern(b->sent + k, i);
+            bench_fill(f, b->size, b->sent + k);
             bench_put64(f + 8, ptu_now_ns()); /* last: the round trip is the transport's */
             b->frames[k] = (pt_frame){ f, b->size, b->dst };
         }

@@ -143,10 +143,16 @@ int wss_stream_has_buffered(const wss_stream *st)
 /* ---- Reading and writing -------------------------------------------------- */
 
 /* A failed TLS call as the link's error: GnuTLS's words, and the system's
- * when the socket call under it failed. */
+ * when the socket call under it failed.  GnuTLS reports a push that failed
+ * with ECONNRESET (a write the peer's reset refused) as
+ * GNUTLS_E_PREMATURE_TERMINATION, its code for the stream ending too: the
+ * socket's errno, set only when a transport call of this GnuTLS call
+ * failed, tells the two apart. */
 static int tls_failed(wss_stream *st, const char *what, int r, char *err, size_t errlen)
 {
-    if ((r == GNUTLS_E_PULL_ERROR || r == GNUTLS_E_PUSH_ERROR) && st->io_errno)
+    if ((r == GNUTLS_E_PULL_ERROR || r == GNUTLS_E_PUSH_ERROR ||
+         r == GNUTLS_E_PREMATURE_TERMINATION) &&
+        st->io_errno)
         return ptu_err(err, errlen, PT_EIO, "%s: %s (TLS)", what, strerror(st->io_errno));
     if (r == GNUTLS_E_PREMATURE_TERMINATION)
         return ptu_err(err, errlen, PT_EIO,
@@ -167,6 +173,7 @@ int wss_stream_recv(wss_stream *st, void *buf, size_t cap, size_t *n, char *err,
     *n = 0;
     switch (st->mode) {
     case WSS_STREAM_TLS:
+        st->io_errno = 0; /* only this call's failures name a cause (tls_failed) */
         for (int soft = 0;; soft++) {
             ssize_t r = gnutls_record_recv(st->tls, buf, cap);
             if (r > 0) {
@@ -223,6 +230,7 @@ int wss_stream_send(wss_stream *st, const void *buf, size_t len, size_t *sent, c
     *sent = 0;
     switch (st->mode) {
     case WSS_STREAM_TLS:
+        st->io_errno = 0;
         for (;;) {
             /* At most one record per call: the caller loops. */
             ssize_t r = gnutls_record_send(st->tls, buf, len);

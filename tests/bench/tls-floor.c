@@ -146,9 +146,8 @@ static void read_echo(gnutls_session_t s, struct echoes *e, uint64_t size)
     uint64_t now = now_ns(), seq = bench_get64(f); /* the time first: checks are not the transport's */
     if (ptu_get32(e->in) != size || seq != e->got)
         die("client: unexpected echo (sequence %" PRIu64 ", want %" PRIu64 ")", seq, e->got);
-    for (size_t i = BENCH_FRAME_HDR; i < size; i++)
-        if (f[i] != bench_pattern(seq, i))
-            die("client: echo %" PRIu64 " corrupted", seq);
+    if (bench_first_bad(f, size, seq) < size)
+        die("client: echo %" PRIu64 " corrupted", seq);
     e->rtt[e->got++] = now - bench_get64(f + 8);
     e->len -= flen;
     memmove(e->in, e->in + flen, e->len);
@@ -158,9 +157,7 @@ static void send_frame(gnutls_session_t s, unsigned char *out, uint64_t size, ui
 {
     size_t flen = 4 + (size_t)size, off = 0;
     ptu_put32(out, (uint32_t)size);
-    bench_put64(out + 4, seq);
-    for (size_t i = BENCH_FRAME_HDR; i < size; i++)
-        out[4 + i] = bench_pattern(seq, i);
+    bench_fill(out + 4, size, seq);
     bench_put64(out + 12, now_ns()); /* last: the round trip is the transport's */
     while (off < flen) {
         ssize_t n = gnutls_record_send(s, out + off, flen - off);

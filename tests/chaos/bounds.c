@@ -175,6 +175,8 @@ static void flood(const char *const *flags, const char *const *kv, uint32_t n_fr
         close(out[0]);
         flooder(n_frames, go[0], out[1]);
     }
+    if (child > 0)
+        harness_track_child(child); /* it holds our stdout, the TAP driver's pipe */
     close(go[0]);
     close(out[1]);
     go[0] = out[1] = -1;
@@ -282,6 +284,7 @@ out:
         close(out[0]);
     if (child > 0) {
         CHECK(waitpid(child, &status, 0) == child);
+        harness_untrack_child(child);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
             printf("# the flooder's wait status is 0x%x\n", status);
@@ -414,6 +417,7 @@ int main(int argc, char **argv)
     ch_exact_heap(argv);
     if (ch_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon or flooder outlives a hang */
     cycles = ch_env_long("BOUNDS_CYCLES", scale > 1 ? 10 : 200);
     RUN(flood_is_held_back_by_tcp_and_memory_stays_bounded);
     RUN(host_pausing_longer_than_idle_ping_keeps_its_connection);

@@ -733,6 +733,7 @@ int main(void)
     pthread_cond_init(&S.progress_cv, NULL);
     if (ch_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon outlives a hang */
     restarts = ch_env_long("CHAOS_RESTARTS", scale > 1 ? 2 : 5);
     per_life = ch_env_long("CHAOS_FRAMES", scale > 1 ? 30 : 200);
     lives = (int)restarts + 1;

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -567,6 +568,96 @@ TEST(stall_inside_an_inbound_frame_is_caught_by_the_pong_timeout)
     rig_down(&r, c);
 }
 
+/* ---- A send that meets a reset -------------------------------------------- */
+
+/* How often send_after_reset runs its case before it gives up on seeing
+ * the send meet the reset (see there). */
+#define RESET_TRIES 3
+
+/* Whether poll_fd polls readable within ms (not scaled). */
+static int conn_readable(pt_conn *c, int ms)
+{
+    struct pollfd p = { wss->poll_fd(c), POLLIN, 0 };
+    return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* The beacon's side of an idle link is reset (RST) and the host sends
+ * before anything reads: the write is what meets the reset, and the drop
+ * must say so in the stream's words for a failed send (why), not a
+ * receive's.  The send returns PT_ERECONNECTING at once, the frame is not
+ * counted as sent, and the redial carries frames again.
+ *
+ * The keeper reads for a host outside recv once a second (TICK_MS in
+ * keeper_thread.c).  If that read lands between the reset and the send,
+ * it meets the reset first and the drop has the receive's words: then the
+ * case runs again on the redialled link, at most RESET_TRIES times. */
+static void send_after_reset(int plain, const char *why)
+{
+    struct rig r;
+    static unsigned char out[1000], in[1000];
+    char msg[PT_ERRMSG_MAX] = "";
+    int rc = 0, conn = 0;
+    int64_t took = 0;
+    uint64_t sent_before = 0;
+    pt_conn *c = connected(&r, plain, NULL);
+    if (!c) {
+        rig_down(&r, c);
+        return;
+    }
+    fill(out, sizeof out, 7);
+    for (; conn < RESET_TRIES; conn++) {
+        /* The link carries frames, and the host has read all there is. */
+        if ((conn > 0 && !wait_reconnects(c, (uint64_t)conn, 5000)) ||
+            !echo_once(c, 300, (unsigned)conn, 5000)) {
+            CHECK(0);
+            break;
+        }
+        sent_before = stats_of(c).frames_out;
+        CHECK(!conn_readable(c, 0)); /* the wait below means something */
+        CHECK_EQ_INT(fp_arm(r.px, conn, FP_DOWN, (fp_fault){ FP_RESET, 0, 0 }), 0);
+        CHECK(fp_wait_fired(r.px, conn, 5000 * scale));
+        /* As a host sees it: poll_fd is readable once the RST is in. */
+        CHECK(conn_readable(c, 5000 * scale));
+        int64_t t0 = now_ms();
+        rc = wss->send(c, out, sizeof out, NULL);
+        took = now_ms() - t0;
+        wss->last_error(c, msg, sizeof msg);
+        if (!strstr(msg, "receive: "))
+            break;
+        printf("# the keeper read the reset before the send did (%s): once more\n", msg);
+        if (rc == (int)sizeof out) /* it went out on the redialled link: take its echo */
+            CHECK_EQ_INT(wss->recv(c, in, sizeof in, NULL, 5000 * scale), (int)sizeof out);
+    }
+    printf("# send after the reset: %d in %lld ms; last error: %s\n", rc, (long long)took, msg);
+    CHECK(conn < RESET_TRIES);
+    CHECK_EQ_INT(rc, PT_ERECONNECTING);
+    CHECK(took < ceiling_ms(0)); /* not held until a ping times out */
+    CHECK_STR_CONTAINS(msg, "connection lost");
+    CHECK_STR_CONTAINS(msg, why);
+    if (plain)
+        CHECK(!strstr(msg, "(TLS)"));
+    CHECK_EQ_INT(stats_of(c).frames_out, sent_before);
+    CHECK(wait_reconnects(c, (uint64_t)conn + 1, 5000));
+    CHECK(echo_once(c, sizeof out, 9, 5000));
+    rig_down(&r, c);
+}
+
+/* The link writes with GnuTLS (or the socket) directly: its words for a
+ * write the peer's reset refused, with the socket's errno (plugin/wss/
+ * stream.c: tls_failed under a failed GnuTLS push; socket_failed). */
+#define SEND_RESET_TLS "send: Connection reset by peer (TLS)"
+#define SEND_RESET_PLAIN "send: Connection reset by peer"
+
+TEST(send_after_a_tls_reset_drops_the_link_with_the_send_error)
+{
+    send_after_reset(0, SEND_RESET_TLS);
+}
+
+TEST(send_after_a_plaintext_reset_drops_the_link_with_the_send_error)
+{
+    send_after_reset(1, SEND_RESET_PLAIN);
+}
+
 /* ---- A send into a stalled upstream ------------------------------------------ */
 
 /* A thread sending 64 KiB frames until one does not return. */
@@ -836,6 +927,7 @@ int main(void)
 {
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon outlives a hang */
     if (write_plain_wrapper() != 0) {
         printf("Bail out! cannot write %s\n", plain_beacon);
         harness_cleanup();
@@ -864,6 +956,8 @@ int main(void)
     RUN_SELECTED(cut_inside_a_websocket_header_reconnects);
     RUN_SELECTED(reset_inside_a_websocket_payload_reconnects);
     RUN_SELECTED(stall_inside_an_inbound_frame_is_caught_by_the_pong_timeout);
+    RUN_SELECTED(send_after_a_tls_reset_drops_the_link_with_the_send_error);
+    RUN_SELECTED(send_after_a_plaintext_reset_drops_the_link_with_the_send_error);
     RUN_SELECTED(close_wakes_a_send_blocked_by_an_upstream_stall);
     RUN_SELECTED(pong_timeout_unblocks_a_send_into_a_stalled_upstream);
     RUN_SELECTED(keeper_does_not_spin_while_a_send_is_stalled);

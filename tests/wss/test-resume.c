@@ -182,6 +182,8 @@ static pid_t tls11_server(int port)
                "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.1", "-p", p, (char *)NULL);
         _exit(127);
     }
+    if (pid > 0)
+        harness_track_child(pid);
     close(fds[1]);
     for (int64_t until = now_ms() + 10000 * scale; pid > 0 && len < sizeof line - 1;) {
         struct pollfd pf = { fds[0], POLLIN, 0 };
@@ -202,6 +204,7 @@ static pid_t tls11_server(int port)
     if (pid > 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
+        harness_untrack_child(pid);
     }
     return -1;
 }
@@ -224,12 +227,14 @@ TEST(a_server_with_tls_1_1_at_most_is_refused)
     done(c);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+    harness_untrack_child(pid);
 }
 
 int main(void)
 {
     if (ch_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon or gnutls-serv outlives a hang */
     RUN(redial_after_a_drop_resumes_the_tls_session);
     RUN(resumed_redials_pass_the_pin);
     RUN(tls_resume_false_makes_every_handshake_full);

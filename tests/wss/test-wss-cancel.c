@@ -440,6 +440,7 @@ int main(void)
         unsetenv(*v); /* the one proxy here is the test's own */
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon outlives a hang */
     RUN(a_cancel_fd_readable_before_the_dial_cancels_it_at_once);
     RUN(cancel_while_tcp_connect_goes_unanswered);
     RUN(cancel_while_the_proxy_never_answers_connect);

@@ -545,6 +545,7 @@ int main(int argc, char **argv)
         unsetenv(*v); /* the environment's proxies are the tests' to set */
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon outlives a hang */
     log_book_init(&book);
     secrets_register_password("dead proxy password", DEAD_PROXY_PW);
     secrets_register_password("wrong proxy password", "wrong-probe-pw");

@@ -299,6 +299,7 @@ int main(void)
 {
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* no beacon outlives a hang */
     log_book_init(&book);
     RUN(the_signer_signs_the_auth_and_the_identity_is_never_read);
     RUN(an_identity_beside_a_signer_is_ignored);
