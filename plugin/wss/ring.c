@@ -20,14 +20,10 @@ static void *test_calloc(size_t n, size_t size)
 #define realloc(p, n) wss_ring_test_realloc(p, n)
 #endif
 
-int wss_ring_init(wss_ring *r, size_t cap)
+void wss_ring_init(wss_ring *r, size_t cap)
 {
     memset(r, 0, sizeof *r);
-    r->slot = calloc(cap, sizeof *r->slot);
-    if (!r->slot)
-        return PT_ENOMEM;
     r->cap = cap;
-    return PT_OK;
 }
 
 void wss_ring_free(wss_ring *r)
@@ -42,6 +38,8 @@ int wss_ring_push(wss_ring *r, const void *data, size_t len)
 {
     if (r->count == r->cap)
         return WSS_RING_FULL;
+    if (!r->slot && !(r->slot = calloc(r->cap, sizeof *r->slot)))
+        return PT_ENOMEM;
     wss_ring_slot *s = &r->slot[(r->head + r->count) % r->cap];
     if (s->cap < len || !s->buf) {
         /* Slots only grow and are kept: no allocation once warmed up. */

@@ -23,21 +23,24 @@ typedef struct wss_ring_slot {
 } wss_ring_slot;
 
 typedef struct wss_ring {
-    wss_ring_slot *slot; /* cap entries; NULL when wss_ring_init failed */
+    wss_ring_slot *slot; /* cap entries once the first frame came; NULL before */
     size_t cap, head, count;
 } wss_ring;
 
-/* Set up an empty ring of cap (>= 1) slots; their buffers come with the
- * first frames.  Returns PT_OK or PT_ENOMEM (then r->slot is NULL and
- * wss_ring_free is still safe). */
-int wss_ring_init(wss_ring *r, size_t cap);
+/* Set up an empty ring of cap (>= 1) slots.  Allocates nothing: the slots
+ * come with the first frame and their buffers with the frames (most
+ * connections never queue one: the reader takes frames straight from the
+ * link, and only the keeper, reading for a host that does not, fills the
+ * ring). */
+void wss_ring_init(wss_ring *r, size_t cap);
 
 /* Free every slot's buffer and the slots; safe on a zeroed ring. */
 void wss_ring_free(wss_ring *r);
 
 /* Copy len bytes of data in as the newest frame.  Returns PT_OK,
- * WSS_RING_FULL, or PT_ENOMEM when the slot's buffer could not grow; on
- * either failure the ring is as it was. */
+ * WSS_RING_FULL, or PT_ENOMEM when the slots (the first frame) or the
+ * slot's buffer could not be allocated; on either failure the ring is as
+ * it was. */
 int wss_ring_push(wss_ring *r, const void *data, size_t len);
 
 /* The oldest frame (its length in *len), or NULL when the ring is empty.

@@ -175,15 +175,13 @@ static int wss_dial(const pt_dial_params *p, pt_conn **out, char *err, size_t er
     }
     wss_keeper_init(&c->keep, (int64_t)c->cfg.idle_ping_ms, (int64_t)c->cfg.pong_timeout_ms);
 
-    int ring_rc = wss_ring_init(&c->ring, c->cfg.recv_buffer);
+    wss_ring_init(&c->ring, c->cfg.recv_buffer);
     c->close_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->rx_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->keeper_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (ring_rc != PT_OK || c->close_fd < 0 || c->rx_fd < 0 || c->keeper_fd < 0 ||
-        c->epoll_fd < 0) {
-        rc = ptu_err(err, errlen, ring_rc == PT_OK ? PT_EIO : PT_ENOMEM, "wss dial: %s",
-                     ring_rc == PT_OK ? strerror(errno) : "out of memory");
+    if (c->close_fd < 0 || c->rx_fd < 0 || c->keeper_fd < 0 || c->epoll_fd < 0) {
+        rc = ptu_err(err, errlen, PT_EIO, "wss dial: %s", strerror(errno));
         goto fail;
     }
     memset(&ev, 0, sizeof ev);
