@@ -64,9 +64,10 @@ int wss_dial_upgrade(wss_dial *d, const wss_config *cfg, int cancel_fd, int64_t 
 
 /* curl_easy_recv on the dialled connection, for every read after the
  * connect while the stream is on libcurl (the dial, and for good through
- * an https:// proxy: stream.h): through an https:// proxy a CURLE_AGAIN may leave whole TLS
- * records in libcurl's buffers that no poll of the socket will show (see
- * dial.c), so it is asked again a few times before it is believed. */
+ * an https:// proxy: stream.h).  Through such a proxy a CURLE_AGAIN may
+ * leave whole TLS records in libcurl's buffers that no poll of the socket
+ * will show (see dial.c), so it is asked again a few times before it is
+ * believed. */
 CURLcode wss_dial_recv(wss_dial *d, void *buf, size_t cap, size_t *n);
 
 /* Whether cancel_fd (-1: none) polls readable now. */

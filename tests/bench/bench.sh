@@ -30,8 +30,8 @@
 #       raw TLS round trip + 1 ms; the p50 of dials made while others are
 #       open, against the same for raw TLS handshakes (the held connections
 #       cost any TLS client and its peer fresh pages: the target is the
-#       plugin's open/loop ratio within 1.1x raw TLS's); and the private memory (smaps_rollup Private_Dirty) one idle
-#       connection adds, the first and each further one, and what the
+#       plugin's open/loop ratio within 1.1x raw TLS's); and the private
+#       memory (smaps_rollup Private_Dirty) one idle connection adds, the first and each further one, and what the
 #       process keeps after 100 connections are freed;
 #   (f) reconnect time (reconnect-time), with the TLS session resumed on
 #       each redial and (--no-resume) with a full handshake: the peer (a beacon with
@@ -377,6 +377,15 @@ report_head() { # the first two lines of a report: when, and on what
     echo "machine: $CPU_MODEL, $CORES cores, Linux $KERNEL, GnuTLS $GNUTLS_V, libwebsockets $LWS_V"
 }
 
+# kv_into ARRAY PREFIX TEXT: every key=value word of a RESULT line into
+# ARRAY[PREFIXkey] (the programs print one line of such words).
+kv_into() {
+    local -n _kv_arr=$1
+    local _kv
+    for _kv in $3; do
+        case $_kv in *=*) _kv_arr[$2${_kv%%=*}]=${_kv#*=} ;; esac
+    done
+}
 num_or_null() { [ -n "${1:-}" ] && [ "$1" != null ] && echo "$1" || echo null; }
 ratio() {
     awk -v a="${1:-null}" -v b="${2:-null}" 'BEGIN {
@@ -674,14 +683,12 @@ done
 # would replace each other.
 declare -A CC
 conn_cost() {
-    local kv out name=$1 port=$2
+    local out name=$1 port=$2
     shift 2
     out=$("${PIN_CLIENT[@]}" "$CONN_COST" --port="$port" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
         --node-id="$NODE" --dials="$DIALS" "$@" 2>"$TMP/conn-cost.err") ||
         die "conn-cost failed: $(cat "$TMP/conn-cost.err")"
-    for kv in $out; do
-        case $kv in *=*) CC[$name|${kv%%=*}]=${kv#*=} ;; esac
-    done
+    kv_into CC "$name|" "$out"
 }
 conn_cost beacon "$BEACON_PORT" --hold=0
 conn_cost rawws "$RAWWS_PORT" --peer-pid="$RAWWS_PID"
@@ -695,9 +702,7 @@ DIAL_BEACON=${CC[beacon|dial_p50_ms]} DIAL_RAWWS=${CC[rawws|dial_p50_ms]}
 declare -A HS
 hs=$("${PIN_CLIENT[@]}" "$RAW_TLS" handshake --port="$RAWWS_PORT" --ca="$CERTS/ca.pem" --count="$DIALS" \
     --hold="${CC[rawws|held]:-100}") || die "raw-tls handshake failed"
-for kv in $hs; do
-    case $kv in *=*) HS[${kv%%=*}]=${kv#*=} ;; esac
-done
+kv_into HS "" "$hs"
 HS_P50=${HS[p50_ms]:-} HS_OPEN=${HS[open_p50_ms]:-}
 
 # ---- (f) reconnect time ---------------------------------------------------------------
@@ -708,18 +713,14 @@ out=$("${PIN_CLIENT[@]}" "$RECONNECT_TIME" --port="$DROP_PORT" --ca="$CERTS/ca.p
     --node-id="$NODE" --drops="$DROPS" 2>"$TMP/reconnect.err") ||
     die "reconnect-time failed: $(cat "$TMP/reconnect.err")"
 declare -A RC
-for kv in $out; do
-    case $kv in *=*) RC[${kv%%=*}]=${kv#*=} ;; esac
-done
+kv_into RC "" "$out"
 # The same with every redial a full TLS handshake (tls-resume=false): what
 # resuming the session saves a redial, and the beacon a handshake.
 out=$("${PIN_CLIENT[@]}" "$RECONNECT_TIME" --port="$DROP_PORT" --ca="$CERTS/ca.pem" --identity="$TMP/id.json" \
     --node-id="$NODE" --drops="$DROPS" --no-resume 2>"$TMP/reconnect-full.err") ||
     die "reconnect-time --no-resume failed: $(cat "$TMP/reconnect-full.err")"
 declare -A RCF
-for kv in $out; do
-    case $kv in *=*) RCF[${kv%%=*}]=${kv#*=} ;; esac
-done
+kv_into RCF "" "$out"
 
 # ---- (g) allocations per frame, idle RSS ------------------------------------------
 
@@ -905,6 +906,12 @@ target "after ${CC[rawws|held]:-100} connections are freed, <= 2 MiB private kep
 # plugin what no TLS client here achieves).
 OPEN_RATIO=$(ratio "${CC[rawws|dial_open_p50_ms]}" "$DIAL_RAWWS")
 HS_OPEN_RATIO=$(ratio "$HS_OPEN" "$HS_P50")
+# How much of the plugin's open-dial difference the extra page faults (its
+# own and the peer's, over the loop's) account for, in ms.
+FAULT_MS=$(awk -v a="${CC[rawws|dial_open_faults]:-}" -v b="${CC[rawws|dial_faults]:-}" \
+    -v c="${CC[rawws|peer_dial_open_faults]:-}" -v d="${CC[rawws|peer_dial_faults]:-}" \
+    -v u="${CC[rawws|fault_us]:-}" \
+    'BEGIN { if (a == "" || c == "" || u == "") print "null"; else printf "%.2f", (a - b + c - d) * u / 1000 }')
 OPEN_LIMIT=$(awk -v r="$HS_OPEN_RATIO" 'BEGIN { if (r == "null") print "null"; else printf "%.2f", r * 1.1 }')
 target "dial with others open / dial-close loop <= 1.1 x raw TLS's" \
     "plugin ${CC[rawws|dial_open_p50_ms]} / $DIAL_RAWWS ms = $OPEN_RATIO; raw TLS handshake $HS_OPEN / $HS_P50 ms = $HS_OPEN_RATIO" \
@@ -1023,10 +1030,7 @@ paced_target
         "page faults ${HS[open_faults]:-} against ${HS[faults]:-}); page faults per dial ${CC[rawws|dial_open_faults]}" \
         "against ${CC[rawws|dial_faults]} (each page a dial touches first), the peer's" \
         "${CC[rawws|peer_dial_open_faults]} against ${CC[rawws|peer_dial_faults]}; a fault costs" \
-        "${CC[rawws|fault_us]} us here, so the extra faults account for $(awk -v a="${CC[rawws|dial_open_faults]}" \
-            -v b="${CC[rawws|dial_faults]}" -v c="${CC[rawws|peer_dial_open_faults]}" \
-            -v d="${CC[rawws|peer_dial_faults]}" -v u="${CC[rawws|fault_us]}" \
-            'BEGIN { printf "%.2f", (a - b + c - d) * u / 1000 }') ms of the difference"
+        "${CC[rawws|fault_us]} us here, so the extra faults account for $FAULT_MS ms of the difference"
     echo "host footprint (host process holding one idle connection, VmRSS / RssAnon): wss ${RSS_WSS} / ${ANON_WSS} kB," \
         "udp ${RSS_UDP} / ${ANON_UDP} kB, difference $IDLE_RSS / $IDLE_ANON kB (libraries, paid once)"
     echo
@@ -1107,11 +1111,13 @@ paced_target
         "$(num_or_null "${CC[rawws|first_conn_kb]}")" "$(num_or_null "${CC[rawws|per_conn_kb]}")" \
         "$(num_or_null "${CC[rawws|held]}")" "$(num_or_null "${CC[rawws|held_kb]}")" \
         "$(num_or_null "${CC[rawws|freed_kb]}")"
-    printf '  "dial_with_others_open_ms_p50": {"raw_ws": %s, "raw_tls_handshake": %s, "raw_tls_handshake_open_over_loop": %s, "raw_ws_open_over_loop": %s, "raw_tls_page_faults_per_handshake": %s, "page_faults_per_dial": %s, "dial_close_page_faults_per_dial": %s, "peer_page_faults_per_dial": %s, "peer_dial_close_page_faults_per_dial": %s, "page_fault_us": %s},\n' \
+    printf '  "dial_with_others_open_ms_p50": {"raw_ws": %s, "raw_tls_handshake": %s, "raw_tls_handshake_open_over_loop": %s, "raw_ws_open_over_loop": %s, "raw_tls_page_faults_per_handshake": %s, "raw_tls_dial_close_page_faults_per_handshake": %s, "page_faults_per_dial": %s, "dial_close_page_faults_per_dial": %s, "peer_page_faults_per_dial": %s, "peer_dial_close_page_faults_per_dial": %s, "page_fault_us": %s, "extra_faults_ms": %s},\n' \
         "$(num_or_null "${CC[rawws|dial_open_p50_ms]}")" "$(num_or_null "$HS_OPEN")" "$HS_OPEN_RATIO" "$OPEN_RATIO" \
-        "$(num_or_null "${HS[open_faults]:-}")" "$(num_or_null "${CC[rawws|dial_open_faults]:-}")" \
+        "$(num_or_null "${HS[open_faults]:-}")" "$(num_or_null "${HS[faults]:-}")" \
+        "$(num_or_null "${CC[rawws|dial_open_faults]:-}")" \
         "$(num_or_null "${CC[rawws|dial_faults]:-}")" "$(num_or_null "${CC[rawws|peer_dial_open_faults]:-}")" \
-        "$(num_or_null "${CC[rawws|peer_dial_faults]:-}")" "$(num_or_null "${CC[rawws|fault_us]:-}")"
+        "$(num_or_null "${CC[rawws|peer_dial_faults]:-}")" "$(num_or_null "${CC[rawws|fault_us]:-}")" \
+        "$FAULT_MS"
     printf '  "reconnect": {"drops": %s, "reconnect_ms_p50": %s, "reconnect_ms_min": %s, "reconnect_ms_max": %s, "backoff_ms_p50": %s, "redial_ms_p50": %s, "redial_full_handshake_ms_p50": %s, "backoff_first_ms_nominal": %s, "stale_poll_wakeups": %s},\n' \
         "$(num_or_null "${RC[drops]:-}")" "$(num_or_null "${RC[reconnect_p50_ms]:-}")" \
         "$(num_or_null "${RC[reconnect_min_ms]:-}")" "$(num_or_null "${RC[reconnect_max_ms]:-}")" \

@@ -1,6 +1,6 @@
 /*
  * bench_util.h -- small helpers every benchmark program shares: messages
- * and exit, the clock, medians, and --name=value flags.  Each program
+ * and exit, the clock, page faults, medians, and --name=value flags.  Each program
  * defines bench_prog, its name in messages.  Benchmark code, not product.
  */
 #ifndef PT_BENCH_UTIL_H
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 extern const char bench_prog[];
@@ -33,6 +34,15 @@ static inline uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The process's minor page faults so far (every page it touched first). */
+static inline long minor_faults(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        die("getrusage: %s", strerror(errno));
+    return ru.ru_minflt;
 }
 
 static inline int cmp_double(const void *a, const void *b)

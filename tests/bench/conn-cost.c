@@ -45,7 +45,6 @@
 #include "bench_conn.h"
 
 #include <sys/mman.h>
-#include <sys/resource.h>
 
 #define MAX_DIALS 10000
 #define MAX_CONNS 1000
@@ -86,14 +85,6 @@ static long private_kb(void)
             kb = atol(line + 14);
     fclose(f);
     return kb >= 0 ? kb : rss_anon_kb();
-}
-
-static long minor_faults(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        die("getrusage: %s", strerror(errno));
-    return ru.ru_minflt;
 }
 
 /* The peer's minor page faults so far (all its threads, the exited ones

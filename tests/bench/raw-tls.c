@@ -76,7 +76,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -650,13 +649,9 @@ static gnutls_certificate_credentials_t client_cred(const struct opts *o)
     return cred;
 }
 
-static long minor_faults(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        die("getrusage: %s", strerror(errno));
-    return ru.ru_minflt;
-}
+/* handshake --hold: connections held before the timed ones, as conn-cost's
+ * --conns (10). */
+#define HOLD_UNTIMED 10
 
 /* A connection held open by handshake --hold. */
 typedef struct {
@@ -665,13 +660,12 @@ typedef struct {
     readahead *ra;
 } held_conn;
 
-/* --hold: H connections, the first 10 untimed; the rest timed into ms
- * (made while 10..H-1 others are open); *faults gets the client's page
- * faults in those handshakes.  All are closed at the end. */
+/* --hold: H connections, the first HOLD_UNTIMED untimed; the rest timed
+ * into ms (made while HOLD_UNTIMED..H-1 others are open); *faults gets the
+ * client's page faults in those handshakes.  All are closed at the end. */
 static void hold_open(gnutls_certificate_credentials_t cred, const struct opts *o, uint64_t *ms,
                       long *faults)
 {
-    enum { UNTIMED = 10 };
     held_conn *h = calloc(o->hold, sizeof *h);
     if (!h)
         die("out of memory");
@@ -680,8 +674,8 @@ static void hold_open(gnutls_certificate_credentials_t cred, const struct opts *
         long f0 = minor_faults();
         uint64_t t0 = now_ns();
         h[i].s = dial(cred, o->port, &h[i].fd, &h[i].ra);
-        if (i >= UNTIMED) {
-            ms[i - UNTIMED] = now_ns() - t0;
+        if (i >= HOLD_UNTIMED) {
+            ms[i - HOLD_UNTIMED] = now_ns() - t0;
             *faults += minor_faults() - f0;
         }
     }
@@ -701,8 +695,11 @@ static int run_handshake(const struct opts *o)
     long faults, open_faults = 0;
     if (!ms || o->count == 0)
         die("handshake: need --count >= 1");
-    if (o->hold && (o->hold < 11 || !open_ms))
-        die("handshake: --hold needs 11 or more (10 held untimed, then the timed ones)");
+    if (o->hold && o->hold <= HOLD_UNTIMED)
+        die("handshake: --hold needs %d or more (%d held untimed, then the timed ones)",
+            HOLD_UNTIMED + 1, HOLD_UNTIMED);
+    if (o->hold && !open_ms)
+        die("out of memory");
     if (o->hold) /* first, as conn-cost: the loop below then reuses what they freed */
         hold_open(cred, o, open_ms, &open_faults);
     faults = minor_faults();
@@ -722,7 +719,7 @@ static int run_handshake(const struct opts *o)
            (double)ms[o->count / 2] / 1e6, (double)ms[(o->count * 99) / 100] / 1e6,
            (double)ms[0] / 1e6, (double)faults / (double)o->count);
     if (o->hold) {
-        unsigned long n = o->hold - 10;
+        unsigned long n = o->hold - HOLD_UNTIMED;
         qsort(open_ms, n, sizeof *open_ms, bench_cmp_u64);
         printf(" open_p50_ms=%.3f open_faults=%.1f", (double)open_ms[n / 2] / 1e6,
                (double)open_faults / (double)n);
