@@ -56,7 +56,8 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
             r = recvmsg((int)st->d->sock, &m, MSG_DONTWAIT);
         while (r < 0 && errno == EINTR);
         if (r < 0) {
-            st->io_errno = errno;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                st->io_errno = errno; /* a failure, not "nothing yet" */
             gnutls_transport_set_errno(st->tls, errno);
             return -1;
         }
@@ -100,7 +101,8 @@ static ssize_t tls_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
         r = sendmsg((int)st->d->sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
     while (r < 0 && errno == EINTR);
     if (r < 0) {
-        st->io_errno = errno;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            st->io_errno = errno; /* a failure, not "the socket is full" */
         gnutls_transport_set_errno(st->tls, errno);
     }
     return r;

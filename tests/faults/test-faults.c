@@ -591,10 +591,14 @@ static int conn_readable(pt_conn *c, int ms)
  * keeper_thread.c).  If that read lands between the reset and the send,
  * it meets the reset first and the drop has the receive's words: then the
  * case runs again on the redialled link, at most RESET_TRIES times. */
-static void send_after_reset(int plain, const char *why)
+static void send_after_reset(int plain, int many, const char *why)
 {
     struct rig r;
     static unsigned char out[1000], in[1000];
+    /* many: send_many with MANY_FRAMES frames (one coalesced write) */
+    enum { MANY_FRAMES = 4 };
+    pt_frame frames[MANY_FRAMES];
+    int want = many ? MANY_FRAMES : (int)sizeof out;
     char msg[PT_ERRMSG_MAX] = "";
     int rc = 0, conn = 0;
     int64_t took = 0;
@@ -605,6 +609,8 @@ static void send_after_reset(int plain, const char *why)
         return;
     }
     fill(out, sizeof out, 7);
+    for (int i = 0; i < MANY_FRAMES; i++)
+        frames[i] = (pt_frame){ out, sizeof out, NULL };
     for (; conn < RESET_TRIES; conn++) {
         /* The link carries frames, and the host has read all there is. */
         if ((conn > 0 && !wait_reconnects(c, (uint64_t)conn, 5000)) ||
@@ -619,14 +625,15 @@ static void send_after_reset(int plain, const char *why)
         /* As a host sees it: poll_fd is readable once the RST is in. */
         CHECK(conn_readable(c, 5000 * scale));
         int64_t t0 = now_ms();
-        rc = wss->send(c, out, sizeof out, NULL);
+        rc = many ? wss->send_many(c, frames, MANY_FRAMES) : wss->send(c, out, sizeof out, NULL);
         took = now_ms() - t0;
         wss->last_error(c, msg, sizeof msg);
         if (!strstr(msg, "receive: "))
             break;
         printf("# the keeper read the reset before the send did (%s): once more\n", msg);
-        if (rc == (int)sizeof out) /* it went out on the redialled link: take its echo */
-            CHECK_EQ_INT(wss->recv(c, in, sizeof in, NULL, 5000 * scale), (int)sizeof out);
+        if (rc == want) /* it went out on the redialled link: take the echoes */
+            for (int i = 0; i < (many ? MANY_FRAMES : 1); i++)
+                CHECK_EQ_INT(wss->recv(c, in, sizeof in, NULL, 5000 * scale), (int)sizeof out);
     }
     printf("# send after the reset: %d in %lld ms; last error: %s\n", rc, (long long)took, msg);
     CHECK(conn < RESET_TRIES);
@@ -650,12 +657,24 @@ static void send_after_reset(int plain, const char *why)
 
 TEST(send_after_a_tls_reset_drops_the_link_with_the_send_error)
 {
-    send_after_reset(0, SEND_RESET_TLS);
+    send_after_reset(0, 0, SEND_RESET_TLS);
 }
 
 TEST(send_after_a_plaintext_reset_drops_the_link_with_the_send_error)
 {
-    send_after_reset(1, SEND_RESET_PLAIN);
+    send_after_reset(1, 0, SEND_RESET_PLAIN);
+}
+
+/* send_many alike: its frames go out in one write, which the reset
+ * refuses, so none was sent and the call returns the error itself. */
+TEST(send_many_after_a_tls_reset_drops_the_link_with_the_send_error)
+{
+    send_after_reset(0, 1, SEND_RESET_TLS);
+}
+
+TEST(send_many_after_a_plaintext_reset_drops_the_link_with_the_send_error)
+{
+    send_after_reset(1, 1, SEND_RESET_PLAIN);
 }
 
 /* ---- A send into a stalled upstream ------------------------------------------ */
@@ -958,6 +977,8 @@ int main(void)
     RUN_SELECTED(stall_inside_an_inbound_frame_is_caught_by_the_pong_timeout);
     RUN_SELECTED(send_after_a_tls_reset_drops_the_link_with_the_send_error);
     RUN_SELECTED(send_after_a_plaintext_reset_drops_the_link_with_the_send_error);
+    RUN_SELECTED(send_many_after_a_tls_reset_drops_the_link_with_the_send_error);
+    RUN_SELECTED(send_many_after_a_plaintext_reset_drops_the_link_with_the_send_error);
     RUN_SELECTED(close_wakes_a_send_blocked_by_an_upstream_stall);
     RUN_SELECTED(pong_timeout_unblocks_a_send_into_a_stalled_upstream);
     RUN_SELECTED(keeper_does_not_spin_while_a_send_is_stalled);

@@ -300,6 +300,8 @@ static void *at_page_end(size_t size, void **map, size_t *map_len)
 /* Run fn(arg) in a child; the child's exit status, or 128 + the signal
  * that killed it (a fault reading past the params is SIGSEGV).  The child
  * gets a generous minute; a hang is a failure too. */
+static volatile pid_t in_child_pid; /* the child in_child waits for, or 0 */
+
 static int in_child(int (*fn)(void *), void *arg)
 {
     int status;
@@ -310,7 +312,10 @@ static int in_child(int (*fn)(void *), void *arg)
         alarm(60);
         _exit(fn(arg));
     }
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+    in_child_pid = pid > 0 ? pid : 0;
+    pid_t got = pid < 0 ? -1 : waitpid(pid, &status, 0);
+    in_child_pid = 0;
+    if (got != pid || pid < 0)
         return -1;
     if (WIFSIGNALED(status)) {
         printf("# child killed by signal %d%s\n", WTERMSIG(status),
@@ -318,6 +323,15 @@ static int in_child(int (*fn)(void *), void *arg)
         return 128 + WTERMSIG(status);
     }
     return WEXITSTATUS(status);
+}
+
+/* The watchdog's cleanup (async-signal-safe): the waited-for child and
+ * the beacons go with a hung point. */
+static void kill_children(void)
+{
+    if (in_child_pid > 0)
+        kill(in_child_pid, SIGKILL);
+    harness_kill_children();
 }
 
 struct page_dial {
@@ -515,6 +529,7 @@ int main(void)
 
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = kill_children;
     if (pt_loader_open("udp", NULL, &udp, e, sizeof e) != PT_OK) {
         printf("Bail out! %s\n", e);
         return 1;

@@ -341,6 +341,7 @@ int main(void)
     static const char *const relay_mode[] = { "--mode=relay", NULL };
     if (harness_init() != 0)
         return 1;
+    tap_on_hang = harness_kill_children; /* the relay beacon does not outlive a hang */
     if (pt_loader_open("udp", NULL, &udp, e, sizeof e) != PT_OK || !udp->probe) {
         printf("Bail out! the udp plugin: %s\n", udp ? "it has no probe" : e);
         harness_cleanup();
