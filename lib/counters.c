@@ -6,6 +6,13 @@
 #include <stddef.h>
 #include <string.h>
 
+/* ends[] below lists where each field ends: a field added to pt_stats
+ * (after reserved_1_0, as a minor version would) must get its entry
+ * there, or an older host's smaller struct would get part of it.  This
+ * fails the build until it has. */
+_Static_assert(sizeof(pt_stats) == offsetof(pt_stats, reserved_1_0) + sizeof(int32_t),
+               "pt_stats grew: give the new field an entry in ends[] and update this check");
+
 int ptu_counters_report(ptu_counters *k, int state, int last_error, pt_stats *out)
 {
     pt_stats s;
