@@ -297,11 +297,11 @@ static void *at_page_end(size_t size, void **map, size_t *map_len)
     return m + pg - size;
 }
 
+static volatile pid_t in_child_pid; /* the child in_child waits for, or 0 */
+
 /* Run fn(arg) in a child; the child's exit status, or 128 + the signal
  * that killed it (a fault reading past the params is SIGSEGV).  The child
  * gets a generous minute; a hang is a failure too. */
-static volatile pid_t in_child_pid; /* the child in_child waits for, or 0 */
-
 static int in_child(int (*fn)(void *), void *arg)
 {
     int status;
