@@ -1397,103 +1397,15 @@ TEST(dial_without_identity_or_node_is_refused)
 
 /* ---- Proxy (a real tinyproxy) -------------------------------------------- */
 
-typedef struct proxy {
-    pid_t pid;
-    int port;
-} proxy;
-
-/* Append src to dst (cap bytes, NUL-terminated) with memcpy only: no
- * stdio or printf buffer gets a copy of a password. */
-static void append(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(dst), k = strlen(src);
-    if (n + k < cap) {
-        memcpy(dst + n, src, k);
-        dst[n + k] = '\0';
-    }
-}
-
-/* Start tinyproxy with basic auth user:pw on a free port; ready once it
- * accepts a connection.  The config is written with write(2) from a
- * buffer wiped after, so this process keeps no copy of pw. */
-static int proxy_start_pw(proxy *px, const char *pw)
-{
-    char conf[600], head[900], text[1200] = "";
-    snprintf(conf, sizeof conf, "%s/tinyproxy.conf", dir);
-    px->port = free_port();
-    if (px->port < 0)
-        return -1;
-    snprintf(head, sizeof head,
-             "Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\n"
-             "LogLevel Critical\nLogFile \"%s/tinyproxy.log\"\nPidFile \"%s/tinyproxy.pid\"\n",
-             px->port, dir, dir);
-    append(text, sizeof text, head);
-    append(text, sizeof text, "BasicAuth user ");
-    append(text, sizeof text, pw);
-    append(text, sizeof text, "\n");
-    int fd = open(conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    size_t len = strlen(text);
-    int written = fd >= 0 && write(fd, text, len) == (ssize_t)len;
-    explicit_bzero(text, sizeof text);
-    if (fd >= 0)
-        close(fd);
-    if (!written)
-        return -1;
-    fflush(stdout); /* nothing buffered may be written twice */
-    px->pid = fork();
-    if (px->pid < 0) /* never kill(-1, ...) below */
-        return -1;
-    if (px->pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0) {
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-        }
-        execlp("tinyproxy", "tinyproxy", "-d", "-c", conf, (char *)NULL);
-        _exit(127);
-    }
-    harness_track_child(px->pid);
-    /* Ready when it accepts: try to connect, waiting on the connect itself. */
-    int64_t deadline = now_ms() + 10000;
-    while (now_ms() < deadline) {
-        struct sockaddr_in sin;
-        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        memset(&sin, 0, sizeof sin);
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons((uint16_t)px->port);
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = connect(s, (struct sockaddr *)&sin, sizeof sin) == 0;
-        close(s);
-        if (ok)
-            return 0;
-        if (waitpid(px->pid, NULL, WNOHANG) == px->pid)
-            break;
-        /* tinyproxy offers no readiness signal: probe again shortly. */
-        poll(NULL, 0, 10);
-    }
-    reap(px->pid, SIGKILL, ceiling_ms(0), -1, NULL);
-    return -1;
-}
-
-static int proxy_start(proxy *px)
-{
-    return proxy_start_pw(px, "s3cret-pw");
-}
-
-static void proxy_stop(proxy *px)
-{
-    reap(px->pid, SIGTERM, ceiling_ms(5000), -1, NULL); /* killed if it lingers */
-}
-
 /* A beacon and tinyproxy for a proxy test: 0, or -1 (a failed check) with
  * neither left running. */
-static int beacon_and_proxy(beacon *b, proxy *px)
+static int beacon_and_proxy(beacon *b, tinyproxy *px)
 {
     if (beacon_start(b, "server", 0, NULL) != 0) {
         CHECK(0);
         return -1;
     }
-    if (proxy_start(px) != 0) {
+    if (tinyproxy_start(px, "s3cret-pw") != 0) {
         printf("# tinyproxy did not start\n");
         CHECK(0);
         beacon_stop(b);
@@ -1505,7 +1417,7 @@ static int beacon_and_proxy(beacon *b, proxy *px)
 TEST(dial_through_an_authenticating_proxy)
 {
     beacon b;
-    proxy px;
+    tinyproxy px;
     pt_conn *c;
     char url[128];
     if (beacon_and_proxy(&b, &px) != 0)
@@ -1518,7 +1430,7 @@ TEST(dial_through_an_authenticating_proxy)
     else
         printf("# %s\n", err);
     done(c);
-    proxy_stop(&px);
+    tinyproxy_stop(&px);
     beacon_stop(&b);
 }
 
@@ -1535,12 +1447,12 @@ TEST(proxy_password_is_wiped_from_memory_after_free)
     static char url[160];
     char where[300], port[16];
     beacon b;
-    proxy px;
+    tinyproxy px;
     pt_conn *c = NULL;
 
     CHECK_EQ_INT(memscan_fresh_secret(pw, sizeof pw, "wipe-me-"), 0);
     strcpy(userpw, "user:");
-    append(userpw, sizeof userpw, pw);
+    str_append(userpw, sizeof userpw, pw);
     base64_encode_raw(b64, strlen(userpw), (const uint8_t *)userpw);
     b64[BASE64_ENCODE_RAW_LENGTH(strlen(userpw))] = '\0';
     explicit_bzero(userpw, sizeof userpw);
@@ -1549,7 +1461,7 @@ TEST(proxy_password_is_wiped_from_memory_after_free)
         CHECK(0);
         return;
     }
-    if (proxy_start_pw(&px, pw) != 0) {
+    if (tinyproxy_start(&px, pw) != 0) {
         printf("# tinyproxy did not start\n");
         CHECK(0);
         beacon_stop(&b);
@@ -1557,9 +1469,9 @@ TEST(proxy_password_is_wiped_from_memory_after_free)
     }
     snprintf(port, sizeof port, "%d", px.port);
     strcpy(url, "http://user:");
-    append(url, sizeof url, pw);
-    append(url, sizeof url, "@127.0.0.1:");
-    append(url, sizeof url, port);
+    str_append(url, sizeof url, pw);
+    str_append(url, sizeof url, "@127.0.0.1:");
+    str_append(url, sizeof url, port);
     const char *kv[] = { "proxy", url, NULL };
     CHECK_EQ_INT(dial_with(&b, &me, kv, &c), PT_OK);
     if (c)
@@ -1585,14 +1497,14 @@ TEST(proxy_password_is_wiped_from_memory_after_free)
     secrets_register_password("wiped proxy password", pw); /* after the scan: it copies */
     explicit_bzero(pw, sizeof pw);
     explicit_bzero(b64, sizeof b64);
-    proxy_stop(&px);
+    tinyproxy_stop(&px);
     beacon_stop(&b);
 }
 
 TEST(proxy_refusing_credentials_fails_without_the_password)
 {
     beacon b;
-    proxy px;
+    tinyproxy px;
     pt_conn *c;
     char url[128];
     if (beacon_and_proxy(&b, &px) != 0)
@@ -1612,14 +1524,14 @@ TEST(proxy_refusing_credentials_fails_without_the_password)
     CHECK_STR_CONTAINS(err, "proxy refused CONNECT");
     CHECK(strstr(err, "wrong-pw-123") == NULL);
     done(c);
-    proxy_stop(&px);
+    tinyproxy_stop(&px);
     beacon_stop(&b);
 }
 
 TEST(proxy_from_environment_and_no_proxy_bypass)
 {
     beacon b;
-    proxy px;
+    tinyproxy px;
     pt_conn *c;
     int rc;
     char url[128];
@@ -1646,7 +1558,7 @@ TEST(proxy_from_environment_and_no_proxy_bypass)
     CHECK_EQ_INT(dial_with(&b, &me, off, &c), PT_OK);
     done(c);
     unsetenv("HTTPS_PROXY");
-    proxy_stop(&px);
+    tinyproxy_stop(&px);
     beacon_stop(&b);
 }
 
