@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include "curl_mem.h"
 #include "dial.h"
 
 #include <errno.h>
@@ -413,6 +414,13 @@ int wss_dial_connect(wss_dial *d, wss_dialer *dl, int cancel_fd, int64_t deadlin
                               errlen);
         if (rc != PT_OK)
             goto out;
+        if (ch.configured && ch.url.has_user && !wss_curl_mem_wipes() && !dl->unwiped_warned) {
+            dl->unwiped_warned = 1; /* once per connection */
+            ptu_diag_log(dl->diag, PT_LOG_WARN,
+                         "wss: libcurl was set up before the plugin, with other memory "
+                         "functions: its copies of the proxy password are freed without being "
+                         "wiped");
+        }
         rc = connect_once(d, dl, &ch, cancel_fd, deadline_ms, &result, &used, err, errlen);
         /* Which proxy, and why: at the first dial, then when it changes. */
         wss_proxy_describe(&ch, used, cfg->host, line, sizeof line);

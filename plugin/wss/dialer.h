@@ -30,6 +30,7 @@ typedef struct wss_dialer {
     CURLSH *share;
     pthread_mutex_t share_lock;
     wss_proxy proxy;       /* proxy-cmd's output between dials */
+    int unwiped_warned;    /* said that libcurl does not wipe (curl_mem.h) */
 } wss_dialer;
 
 /* Set up *dl for cfg (which it points to, and must outlive it).  Returns

@@ -45,6 +45,7 @@
 #include "addr.h"
 #include "auth.h"
 #include "conn.h"
+#include "curl_mem.h"
 #include "pilot_transport.h"
 #include "probe.h"
 #include "roots.h"
@@ -545,12 +546,13 @@ PT_EXPORT const pt_plugin *PT_ENTRY(void);
 PT_EXPORT const pt_plugin *PT_ENTRY(void)
 {
     /* libcurl's global state is set up once and never torn down: the
-     * plugin stays resident (RTLD_NODELETE).  curl_global_init is
+     * plugin stays resident (RTLD_NODELETE), and so do the memory
+     * functions it gives libcurl (curl_mem.h).  curl_global_init is
      * thread-safe in libcurl >= 7.84. */
     int ok;
     pthread_mutex_lock(&curl_init_lock);
     if (!curl_ok) /* a failure (out of memory) is tried again next time */
-        curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+        curl_ok = wss_curl_mem_init() == CURLE_OK;
     ok = curl_ok;
     pthread_mutex_unlock(&curl_init_lock);
     return ok ? &wss_plugin : NULL;

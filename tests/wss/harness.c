@@ -645,3 +645,83 @@ void harness_cleanup(void)
     if (system(cmd) != 0)
         printf("# could not remove %s\n", dir);
 }
+
+/* ---- tinyproxy ---------------------------------------------------------- */
+
+/* Append src to dst (cap bytes, NUL-terminated) with memcpy only: no
+ * stdio or printf buffer gets a copy of a password. */
+void str_append(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(dst), k = strlen(src);
+    if (n + k < cap) {
+        memcpy(dst + n, src, k);
+        dst[n + k] = '\0';
+    }
+}
+
+/* Start tinyproxy with basic auth user:pw on a free port; ready once it
+ * accepts a connection.  The config is written with write(2) from a
+ * buffer wiped after, so this process keeps no copy of pw. */
+int tinyproxy_start(tinyproxy *px, const char *pw)
+{
+    char conf[600], head[900], text[1200] = "";
+    snprintf(conf, sizeof conf, "%s/tinyproxy.conf", dir);
+    px->port = free_port();
+    if (px->port < 0)
+        return -1;
+    snprintf(head, sizeof head,
+             "Port %d\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\n"
+             "LogLevel Critical\nLogFile \"%s/tinyproxy.log\"\nPidFile \"%s/tinyproxy.pid\"\n",
+             px->port, dir, dir);
+    str_append(text, sizeof text, head);
+    str_append(text, sizeof text, "BasicAuth user ");
+    str_append(text, sizeof text, pw);
+    str_append(text, sizeof text, "\n");
+    int fd = open(conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(text);
+    int written = fd >= 0 && write(fd, text, len) == (ssize_t)len;
+    explicit_bzero(text, sizeof text);
+    if (fd >= 0)
+        close(fd);
+    if (!written)
+        return -1;
+    fflush(stdout); /* nothing buffered may be written twice */
+    px->pid = fork();
+    if (px->pid < 0) /* never kill(-1, ...) below */
+        return -1;
+    if (px->pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        execlp("tinyproxy", "tinyproxy", "-d", "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    harness_track_child(px->pid);
+    /* Ready when it accepts: try to connect, waiting on the connect itself. */
+    int64_t deadline = now_ms() + 10000;
+    while (now_ms() < deadline) {
+        struct sockaddr_in sin;
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        memset(&sin, 0, sizeof sin);
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((uint16_t)px->port);
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int ok = connect(s, (struct sockaddr *)&sin, sizeof sin) == 0;
+        close(s);
+        if (ok)
+            return 0;
+        if (waitpid(px->pid, NULL, WNOHANG) == px->pid)
+            break;
+        /* tinyproxy offers no readiness signal: probe again shortly. */
+        poll(NULL, 0, 10);
+    }
+    reap(px->pid, SIGKILL, ceiling_ms(0), -1, NULL);
+    return -1;
+}
+
+void tinyproxy_stop(tinyproxy *px)
+{
+    reap(px->pid, SIGTERM, ceiling_ms(5000), -1, NULL); /* killed if it lingers */
+}

@@ -183,4 +183,20 @@ int wait_redials(pt_conn *c, uint64_t count, int connected, int ms);
 int wait_reconnects(pt_conn *c, uint64_t count, int ms);
 int wait_state(pt_conn *c, int state, int ms);
 
+/* Append src to dst (cap bytes, NUL-terminated) with memcpy only: no
+ * stdio or printf buffer gets a copy (of a password, say). */
+void str_append(char *dst, size_t cap, const char *src);
+
+/* A real tinyproxy (Basic auth, user "user") for the proxy tests. */
+typedef struct tinyproxy {
+    pid_t pid;
+    int port;
+} tinyproxy;
+/* Start it on a free port with password pw; ready once it accepts a
+ * connection.  Its config is written without stdio from a buffer wiped
+ * after, so this process keeps no copy of pw.  0, or -1 (nothing left
+ * running). */
+int tinyproxy_start(tinyproxy *px, const char *pw);
+void tinyproxy_stop(tinyproxy *px);
+
 #endif
