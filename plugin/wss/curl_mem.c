@@ -36,8 +36,9 @@ static void wipe_free(void *p)
     free(p);
 }
 
-/* Never realloc in place-or-move: a moved block would leave its old copy
- * behind unwiped.  A block big enough already stays where it is. */
+/* Never hand a block to realloc: when it moves the bytes it frees the old
+ * block unwiped.  A block big enough already stays where it is; a bigger
+ * one is a new block, the old one wiped and freed here. */
 static void *wipe_realloc(void *p, size_t n)
 {
     if (!p)

@@ -572,6 +572,14 @@ static unsigned count_lines(const log_book *lb, const char *needle)
     return found;
 }
 
+unsigned log_book_count(log_book *lb, const char *needle)
+{
+    pthread_mutex_lock(&lb->mu);
+    unsigned n = count_lines(lb, needle);
+    pthread_mutex_unlock(&lb->mu);
+    return n;
+}
+
 int log_book_wait(log_book *lb, const char *needle, unsigned count, int ms)
 {
     struct timespec until = deadline_after_ms(CLOCK_REALTIME, (int64_t)ms * scale);
@@ -724,4 +732,16 @@ int tinyproxy_start(tinyproxy *px, const char *pw)
 void tinyproxy_stop(tinyproxy *px)
 {
     reap(px->pid, SIGTERM, ceiling_ms(5000), -1, NULL); /* killed if it lingers */
+}
+
+int beacon_and_tinyproxy(beacon *b, tinyproxy *px, const char *pw)
+{
+    if (beacon_start(b, "server", 0, NULL) != 0)
+        return -1; /* it said so */
+    if (tinyproxy_start(px, pw) != 0) {
+        printf("# tinyproxy did not start\n");
+        beacon_stop(b);
+        return -1;
+    }
+    return 0;
 }

@@ -169,6 +169,8 @@ void log_book_init(log_book *lb);
 void log_book_destroy(log_book *lb);
 /* The pt_log_fn: userdata is the book. */
 void log_book_add(void *userdata, int level, const char *msg);
+/* How many kept lines contain needle now. */
+unsigned log_book_count(log_book *lb, const char *needle);
 /* Wait (at most ms, scaled) until count kept lines contain needle; whether
  * they do. */
 int log_book_wait(log_book *lb, const char *needle, unsigned count, int ms);
@@ -198,5 +200,8 @@ typedef struct tinyproxy {
  * running). */
 int tinyproxy_start(tinyproxy *px, const char *pw);
 void tinyproxy_stop(tinyproxy *px);
+/* A beacon ("server" certificate) and a tinyproxy with password pw for a
+ * proxy test: 0, or -1 (after a "# ..." line) with neither left running. */
+int beacon_and_tinyproxy(beacon *b, tinyproxy *px, const char *pw);
 
 #endif

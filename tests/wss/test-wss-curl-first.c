@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <curl/curl.h>
-#include <string.h>
 
 #include "harness.h"
 #include "secrets.h"
@@ -20,31 +19,14 @@
 
 static log_book book;
 
-/* Lines of the book that contain needle. */
-static unsigned lines_with(const char *needle)
-{
-    unsigned n = 0;
-    pthread_mutex_lock(&book.mu);
-    for (unsigned i = 0; i < book.n && i < LOG_BOOK_LINES; i++)
-        n += strstr(book.line[i].msg, needle) != NULL;
-    pthread_mutex_unlock(&book.mu);
-    return n;
-}
-
 TEST(a_proxy_password_given_to_a_host_s_libcurl_is_warned_of_once)
 {
     beacon b;
     tinyproxy px;
     pt_conn *c = NULL;
     char url[128];
-    if (beacon_start(&b, "server", 0, NULL) != 0) {
+    if (beacon_and_tinyproxy(&b, &px, PW) != 0) {
         CHECK(0);
-        return;
-    }
-    if (tinyproxy_start(&px, PW) != 0) {
-        printf("# tinyproxy did not start\n");
-        CHECK(0);
-        beacon_stop(&b);
         return;
     }
     snprintf(url, sizeof url, "http://user:" PW "@127.0.0.1:%d", px.port);
@@ -55,8 +37,8 @@ TEST(a_proxy_password_given_to_a_host_s_libcurl_is_warned_of_once)
         CHECK_EQ_INT(stats_of(c).state, PT_STATE_CONNECTED);
     else
         printf("# %s\n", err);
-    CHECK_EQ_INT((int)lines_with(UNWIPED), 1);
-    CHECK_EQ_INT((int)lines_with(PW), 0); /* the warning names no secret */
+    CHECK_EQ_INT((int)log_book_count(&book, UNWIPED), 1);
+    CHECK_EQ_INT((int)log_book_count(&book, PW), 0); /* the warning names no secret */
     done(c);
     log_book_destroy(&book);
     tinyproxy_stop(&px);
@@ -74,7 +56,7 @@ TEST(a_dial_without_a_proxy_password_does_not_warn)
     }
     log_book_init(&book);
     CHECK_EQ_INT(dial_logged(&b, &me, NULL, &book, PT_LOG_WARN, &c), PT_OK);
-    CHECK_EQ_INT((int)lines_with("libcurl"), 0);
+    CHECK_EQ_INT((int)log_book_count(&book, "libcurl"), 0);
     done(c);
     log_book_destroy(&book);
     beacon_stop(&b);

@@ -1397,18 +1397,12 @@ TEST(dial_without_identity_or_node_is_refused)
 
 /* ---- Proxy (a real tinyproxy) -------------------------------------------- */
 
-/* A beacon and tinyproxy for a proxy test: 0, or -1 (a failed check) with
- * neither left running. */
+/* A beacon and tinyproxy (password s3cret-pw) for a proxy test: 0, or -1
+ * (a failed check) with neither left running. */
 static int beacon_and_proxy(beacon *b, tinyproxy *px)
 {
-    if (beacon_start(b, "server", 0, NULL) != 0) {
+    if (beacon_and_tinyproxy(b, px, "s3cret-pw") != 0) {
         CHECK(0);
-        return -1;
-    }
-    if (tinyproxy_start(px, "s3cret-pw") != 0) {
-        printf("# tinyproxy did not start\n");
-        CHECK(0);
-        beacon_stop(b);
         return -1;
     }
     return 0;
@@ -1457,14 +1451,8 @@ TEST(proxy_password_is_wiped_from_memory_after_free)
     b64[BASE64_ENCODE_RAW_LENGTH(strlen(userpw))] = '\0';
     explicit_bzero(userpw, sizeof userpw);
 
-    if (beacon_start(&b, "server", 0, NULL) != 0) {
+    if (beacon_and_tinyproxy(&b, &px, pw) != 0) {
         CHECK(0);
-        return;
-    }
-    if (tinyproxy_start(&px, pw) != 0) {
-        printf("# tinyproxy did not start\n");
-        CHECK(0);
-        beacon_stop(&b);
         return;
     }
     snprintf(port, sizeof port, "%d", px.port);
